@@ -1,0 +1,168 @@
+"""The one settings object: EEA_* environment variables, validated at start-up with messages that say what to fix."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sources.base import DATASETS
+from sources.registry import AVAILABLE, KNOWN
+from transforms.calendar import last_trading_day
+
+ROOT = Path(__file__).resolve().parent.parent
+NEW_YORK = ZoneInfo("America/New_York")
+# The nightly run is for the day whose close is final; before this hour (New
+# York time) today's bars are not in yet, so the default as-of is the day before.
+CLOSE_SETTLED = time(18, 0)
+# The demo market's first day; the history it seeds must start on or after it.
+DEMO_ORIGIN = date(2010, 1, 4)
+
+
+class SettingsError(ValueError):
+    """Settings that cannot work; the message names each variable and what to do."""
+
+
+def quiet_telemetry() -> None:
+    """Switch off Prefect's and Great Expectations' phoning home; must run before either is imported."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def default_as_of(now: datetime | None = None) -> date:
+    """The last trading day whose close has settled, in New York time."""
+    now = (now or datetime.now(NEW_YORK)).astimezone(NEW_YORK)
+    today = now.date()
+    day = last_trading_day(today)
+    if day == today and now.time() < CLOSE_SETTLED:
+        day = last_trading_day(date.fromordinal(today.toordinal() - 1))
+    return day
+
+
+class Settings(BaseSettings):
+    """Everything a run needs to know; each field is the environment variable EEA_<FIELD>."""
+
+    model_config = SettingsConfigDict(env_prefix="EEA_", extra="ignore", validate_default=True)
+
+    data_dir: Path = Field(default=ROOT / "data", description="where the warehouse, the lake and run state live")
+    as_of: date | None = Field(default=None, description="run date; default: the last settled trading day")
+    universe_small: int = Field(default=2000, description="small caps in the demo market (the index)")
+    universe_large: int = Field(default=500, description="large caps in the demo market")
+    history_years: int = Field(default=5, description="years of prices, fundamentals, estimates seeded on an empty warehouse")
+    options_history_years: int = Field(default=3, description="years of option chains seeded")
+    transcript_quarters: int = Field(default=8, description="quarters of earnings calls seeded")
+    demo_seed: int = Field(default=7, description="seed of the demo market: same seed, same market")
+    lock_timeout_seconds: float = Field(default=0.0, description="how long a run waits for another writer to finish")
+
+    source_rates: str = "demo"
+    source_prices: str = "demo"
+    source_constituents: str = "demo"
+    source_companies: str = "demo"
+    source_shares_outstanding: str = "demo"
+    source_fundamentals: str = "demo"
+    source_estimates: str = "demo"
+    source_transcripts: str = "demo"
+    source_options: str = "demo"
+
+    @field_validator("universe_small", "universe_large")
+    @classmethod
+    def _positive_universe(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("must be a positive number of companies")
+        return value
+
+    @field_validator("history_years")
+    @classmethod
+    def _history(cls, value: int) -> int:
+        if not 1 <= value <= 15:
+            raise ValueError("must be between 1 and 15 years")
+        return value
+
+    @field_validator("options_history_years", "transcript_quarters")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("must be positive")
+        return value
+
+    @model_validator(mode="after")
+    def _sources_known(self) -> Settings:
+        problems = []
+        for dataset in DATASETS:
+            name = getattr(self, f"source_{dataset}")
+            if name not in KNOWN[dataset]:
+                problems.append(
+                    f"EEA_SOURCE_{dataset.upper()}={name!r} is not a provider of {dataset}; "
+                    f"choose one of {sorted(KNOWN[dataset])}"
+                )
+            elif name not in AVAILABLE[dataset]:
+                problems.append(
+                    f"EEA_SOURCE_{dataset.upper()}={name!r}: that provider of {dataset} is not built yet; "
+                    f"available now: {sorted(AVAILABLE[dataset])}"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def source_for(self, dataset: str) -> str:
+        """The provider configured for a dataset."""
+        return str(getattr(self, f"source_{dataset}"))
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    def resolved_as_of(self, as_of: date | None = None, now: datetime | None = None) -> date:
+        """The run date: the one asked for (rolled back to a trading day) or the last settled one; never the future."""
+        now = (now or datetime.now(NEW_YORK)).astimezone(NEW_YORK)
+        wanted = as_of or self.as_of
+        if wanted is None:
+            return default_as_of(now)
+        if wanted > now.date():
+            raise SettingsError(
+                f"as_of {wanted} is in the future (today is {now.date()} in New York); "
+                "set EEA_AS_OF (or --as-of) to today or earlier, or leave it unset for the last settled trading day"
+            )
+        day = last_trading_day(wanted)
+        earliest = date(DEMO_ORIGIN.year + self.history_years, DEMO_ORIGIN.month, DEMO_ORIGIN.day)
+        if any(self.source_for(d) == "demo" for d in DATASETS) and day < earliest:
+            raise SettingsError(
+                f"as_of {day} with EEA_HISTORY_YEARS={self.history_years} would seed demo history before the demo "
+                f"market starts ({DEMO_ORIGIN}); use an as_of on or after {earliest} or fewer history years"
+            )
+        return day
+
+    def check_data_dir(self) -> None:
+        """Fail now, not mid-run, if the data directory cannot be created or written."""
+        path = self.data_dir
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path, prefix=".write-check-"):
+                pass
+        except OSError as exc:
+            raise SettingsError(
+                f"EEA_DATA_DIR={str(path)!r} is not a writable directory ({exc.strerror or exc}); "
+                "point EEA_DATA_DIR at a directory this user can write"
+            ) from exc
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and validate settings from the environment (and overrides), raising SettingsError that says what to fix."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"])
+            var = f"EEA_{field.upper()}" if field else "settings"
+            lines.append(f"{var}: {err['msg'].removeprefix('Value error, ')} (got {err.get('input')!r})")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+    settings.check_data_dir()
+    return settings

@@ -1,0 +1,139 @@
+"""The `eea` command: run the nightly pipeline, backfill, query the published warehouse, show what was published."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+_T0 = time.perf_counter()
+
+import flows  # noqa: E402,F401  (configures Prefect before it is imported)
+from config.settings import Settings, SettingsError, load_settings  # noqa: E402
+from warehouse.store import WarehouseError, connect_readonly  # noqa: E402
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def published_tables(data_dir: Path) -> list[tuple[str, int, date | None]]:
+    """(table, rows, as_of) for every mart and raw dataset of the published warehouse."""
+    con = connect_readonly(data_dir)
+    try:
+        builds = dict(con.execute("SELECT table_name, as_of FROM meta.table_builds").fetchall())
+        names = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY table_name"
+            ).fetchall()
+        ]
+        out = []
+        for name in names:
+            rows = con.execute(f'SELECT count(*) FROM main."{name}"').fetchone()[0]  # type: ignore[index]
+            out.append((name, rows, builds.get(name)))
+        for name, last in con.execute(
+            "SELECT dataset, max(window_end) FROM meta.batches GROUP BY dataset ORDER BY dataset"
+        ).fetchall():
+            rows = con.execute(f"SELECT count(*) FROM raw.{name}").fetchone()[0]  # type: ignore[index]
+            out.append((f"raw.{name}", rows, last))
+        return out
+    finally:
+        con.close()
+
+
+def print_summary(settings: Settings, result: dict[str, Any]) -> None:
+    path = settings.warehouse_path
+    print()
+    print(f"Published warehouse: {path}")
+    print(f"  run {result['run_id']} ({result['kind']}), as of {result['as_of']}")
+    print(f"  {'table':<28}{'rows':>14}  as of")
+    for name, rows, as_of in published_tables(settings.data_dir):
+        print(f"  {name:<28}{rows:>14,}  {as_of or '-'}")
+    try:
+        shown = path.relative_to(Path.cwd())
+    except ValueError:
+        shown = path
+    print()
+    print(
+        f"Query it: .venv/bin/eea query \"SELECT * FROM index_membership WHERE valid_to IS NULL LIMIT 5\"   "
+        f"(or duckdb.connect('{shown}', read_only=True) from Python)"
+    )
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from flows.nightly import nightly
+
+    settings = load_settings()
+    settings.resolved_as_of(args.as_of)  # a bad as_of stops here, before Prefect starts
+    result = nightly(as_of=args.as_of)
+    result["timings"]["process start to flow end"] = round(time.perf_counter() - _T0, 3)
+    print_summary(settings, result)
+    return 0
+
+
+def _cmd_backfill(args: argparse.Namespace) -> int:
+    from flows.nightly import backfill
+
+    settings = load_settings()
+    if args.end < args.start:
+        raise SettingsError(f"backfill end {args.end} is before start {args.start}")
+    settings.resolved_as_of(args.end)
+    result = backfill(start=args.start, end=args.end)
+    print_summary(settings, result)
+    return 0
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    con = connect_readonly(settings.data_dir)
+    try:
+        rel = con.sql(args.sql)
+        if args.csv:
+            rel.write_csv(args.csv)
+            print(f"wrote {args.csv}")
+        elif args.parquet:
+            rel.write_parquet(args.parquet)
+            print(f"wrote {args.parquet}")
+        else:
+            rel.show(max_rows=args.max_rows, max_width=200)
+    finally:
+        con.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="eea", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the nightly pipeline for one as-of date")
+    run.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD; default: last settled trading day")
+    run.set_defaults(func=_cmd_run)
+    bf = sub.add_parser("backfill", help="land every dataset for the trading days in a date range")
+    bf.add_argument("start", type=_date)
+    bf.add_argument("end", type=_date)
+    bf.set_defaults(func=_cmd_backfill)
+    q = sub.add_parser("query", help="run SQL on the published warehouse, read-only")
+    q.add_argument("sql")
+    q.add_argument("--csv", help="write the result to this CSV file")
+    q.add_argument("--parquet", help="write the result to this Parquet file")
+    q.add_argument("--max-rows", type=int, default=40)
+    q.set_defaults(func=_cmd_query)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        print(f"eea: {exc}", file=sys.stderr)
+        return 2
+    except WarehouseError as exc:
+        print(f"eea: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

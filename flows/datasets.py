@@ -1,0 +1,169 @@
+"""One flow per dataset: ask the configured source for what the warehouse lacks, land it as a raw batch, and (run alone) publish."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pyarrow as pa
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+
+from flows.marts import build_marts, marts_for
+from flows.runtime import RunContext, current, run_scope
+from sources.base import Request
+from warehouse.store import Landed
+
+# Which raw datasets each dataset flow lands (SEC gives facts, share counts and reference data together).
+FLOW_DATASETS: dict[str, tuple[str, ...]] = {
+    "rates": ("rates",),
+    "prices": ("prices",),
+    "constituents": ("constituents",),
+    "fundamentals": ("companies", "shares_outstanding", "fundamentals"),
+    "estimates": ("estimates",),
+    "transcripts": ("transcripts",),
+    "options": ("options",),
+}
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def seed_start(ctx: RunContext, dataset: str) -> date:
+    """Where history starts for a dataset the warehouse has never landed."""
+    settings = ctx.settings
+    if dataset == "options":
+        return _years_before(ctx.as_of, settings.options_history_years)
+    if dataset == "transcripts":
+        return ctx.as_of - timedelta(days=92 * settings.transcript_quarters)
+    return _years_before(ctx.as_of, settings.history_years)
+
+
+def window(ctx: RunContext, dataset: str, start: date | None = None) -> tuple[date, date]:
+    """The dates to ask for: history on an empty warehouse, else from the day after the last landed window; always as_of itself."""
+    end = ctx.as_of
+    if start is not None:
+        return start, end
+    last = ctx.run.query("SELECT max(window_end) AS d FROM meta.batches WHERE dataset = ?", [dataset]).column("d")[0]
+    last_end = last.as_py()
+    if last_end is None:
+        return seed_start(ctx, dataset), end
+    return min(last_end + timedelta(days=1), end), end
+
+
+@task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NONE)
+def extract(dataset: str, start: date, end: date) -> pa.Table:
+    """Fetch one dataset's rows for [start, end] from its configured source."""
+    ctx = current()
+    source = ctx.source(dataset)
+    return source.fetch(Request(dataset=dataset, start=start, end=end))
+
+
+@task(cache_policy=NONE)
+def land(dataset: str, table: pa.Table, start: date, end: date) -> Landed:
+    """Write the batch to the lake in the run's working copy, replacing the partitions it covers."""
+    ctx = current()
+    return ctx.run.land(dataset, table, source=ctx.settings.source_for(dataset), window=(start, end))
+
+
+def land_datasets(datasets: tuple[str, ...], start: date | None = None, end: date | None = None) -> dict[str, int]:
+    """Extract and land each dataset in turn; rows landed per dataset."""
+    ctx = current()
+    logger = get_run_logger()
+    out = {}
+    for dataset in datasets:
+        lo, hi = window(ctx, dataset, start)
+        if end is not None:
+            hi = end
+        with ctx.timed(f"extract {dataset}"):
+            table = extract(dataset, lo, hi)
+        with ctx.timed(f"land {dataset}"):
+            landed = land(dataset, table, lo, hi)
+        ctx.landed[dataset] = ctx.landed.get(dataset, 0) + landed.rows
+        out[dataset] = landed.rows
+        logger.info(
+            "%s: landed %d rows in %d partitions for %s..%s (batch %s)",
+            dataset, landed.rows, landed.partitions, lo, hi, landed.batch_id,
+        )  # fmt: skip
+    return out
+
+
+def finish(ctx: RunContext) -> dict[str, Any]:
+    """Publish the run and say what it did."""
+    with ctx.timed("publish"):
+        path = ctx.run.publish()
+    return {
+        "run_id": ctx.run.run_id,
+        "kind": ctx.kind,
+        "as_of": ctx.as_of.isoformat(),
+        "warehouse": str(path),
+        "rows": dict(ctx.run.rows),
+        "timings": {k: round(v, 3) for k, v in ctx.timings.items()},
+    }
+
+
+def _dataset_flow(name: str, as_of: date | None, start: date | None) -> dict[str, Any]:
+    with run_scope(name, as_of) as (ctx, owner):
+        with ctx.timed(f"flow {name}"):
+            landed = land_datasets(FLOW_DATASETS[name], start)
+        if not owner:
+            return {"landed": landed}
+        build_marts(marts_for(FLOW_DATASETS[name]))
+        return finish(ctx)
+
+
+@flow(name="rates")
+def rates(as_of: date | None = None, start: date | None = None) -> dict[str, Any]:
+    """Land the 10-year Treasury yield (risk-free rate) up to as_of."""
+    return _dataset_flow("rates", as_of, start)
+
+
+@flow(name="prices")
+def prices(as_of: date | None = None, start: date | None = None) -> dict[str, Any]:
+    """Land daily price bars with splits and dividends up to as_of."""
+    return _dataset_flow("prices", as_of, start)
+
+
+@flow(name="constituents")
+def constituents(as_of: date | None = None, start: date | None = None) -> dict[str, Any]:
+    """Land index holdings snapshots up to as_of."""
+    return _dataset_flow("constituents", as_of, start)
+
+
+@flow(name="fundamentals")
+def fundamentals(as_of: date | None = None, start: date | None = None) -> dict[str, Any]:
+    """Land SEC facts, shares outstanding and company reference data filed up to as_of."""
+    return _dataset_flow("fundamentals", as_of, start)
+
+
+@flow(name="estimates")
+def estimates(as_of: date | None = None, start: date | None = None) -> dict[str, Any]:
+    """Land analyst consensus snapshots up to as_of."""
+    return _dataset_flow("estimates", as_of, start)
+
+
+@flow(name="transcripts")
+def transcripts(as_of: date | None = None, start: date | None = None) -> dict[str, Any]:
+    """Land earnings-call transcripts held up to as_of."""
+    return _dataset_flow("transcripts", as_of, start)
+
+
+@flow(name="options")
+def options(as_of: date | None = None, start: date | None = None) -> dict[str, Any]:
+    """Land option-chain snapshots (IWM, SPY) up to as_of."""
+    return _dataset_flow("options", as_of, start)
+
+
+DATASET_FLOWS = {
+    "rates": rates,
+    "prices": prices,
+    "constituents": constituents,
+    "fundamentals": fundamentals,
+    "estimates": estimates,
+    "transcripts": transcripts,
+    "options": options,
+}

@@ -1,0 +1,89 @@
+"""Rebuild marts in the open run: read their inputs from staging, call the transform of the same name, write through the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+from prefect import get_run_logger, task
+from prefect.cache_policies import NONE
+
+from flows.runtime import RunContext, current
+from transforms.daily_prices import daily_prices
+from transforms.index_membership import index_membership
+from transforms.risk_free import risk_free
+
+
+def _frame(ctx: RunContext, sql: str) -> pd.DataFrame:
+    return ctx.run.query(sql, [ctx.as_of]).to_pandas()
+
+
+def _build_index_membership(ctx: RunContext) -> pd.DataFrame:
+    snaps = _frame(
+        ctx,
+        "SELECT index_name, as_of, ticker, weight, sector, name, cik FROM staging.constituents WHERE as_of <= ?",
+    )
+    return index_membership(snaps, ctx.as_of)
+
+
+def _build_daily_prices(ctx: RunContext) -> pd.DataFrame:
+    bars = _frame(
+        ctx,
+        "SELECT ticker, date, open, high, low, close, volume, dividend, split_ratio, adjusted, source "
+        "FROM staging.prices WHERE date <= ?",
+    )
+    # A share count is filed under a CIK; the ticker it belongs to is the
+    # filing's own, else the latest the reference data gives for that CIK.
+    shares = ctx.run.query(
+        "WITH tick AS (SELECT cik, arg_max(ticker, as_of) AS ticker FROM staging.companies "
+        "              WHERE as_of <= ? GROUP BY cik) "
+        "SELECT coalesce(s.ticker, t.ticker) AS ticker, s.filed, s.shares "
+        "FROM staging.shares_outstanding s LEFT JOIN tick t USING (cik) WHERE s.filed <= ?",
+        [ctx.as_of, ctx.as_of],
+    ).to_pandas()
+    return daily_prices(bars, shares, ctx.as_of)
+
+
+def _build_risk_free(ctx: RunContext) -> pd.DataFrame:
+    return risk_free(_frame(ctx, "SELECT series, date, value FROM staging.rates WHERE date <= ?"), ctx.as_of)
+
+
+@dataclass(frozen=True)
+class Mart:
+    name: str
+    inputs: tuple[str, ...]
+    build: Callable[[RunContext], pd.DataFrame]
+
+
+# In build order; `inputs` are the raw datasets a mart reads, so a dataset
+# flow run alone rebuilds just what depends on it.
+MARTS: tuple[Mart, ...] = (
+    Mart("risk_free", ("rates",), _build_risk_free),
+    Mart("index_membership", ("constituents",), _build_index_membership),
+    Mart("daily_prices", ("prices", "shares_outstanding", "companies"), _build_daily_prices),
+)
+
+
+def marts_for(datasets: Iterable[str]) -> list[str]:
+    """The marts that read any of these datasets."""
+    wanted = set(datasets)
+    return [m.name for m in MARTS if wanted & set(m.inputs)]
+
+
+@task(cache_policy=NONE)
+def build_mart(name: str) -> int:
+    """Rebuild one mart from the run's staging layer; rows written."""
+    ctx = current()
+    mart = next(m for m in MARTS if m.name == name)
+    with ctx.timed(f"build {name}"):
+        frame = mart.build(ctx)
+        rows = ctx.run.rebuild(name, frame)
+    get_run_logger().info("%s: %d rows as of %s", name, rows, ctx.as_of)
+    return rows
+
+
+def build_marts(names: Iterable[str]) -> dict[str, int]:
+    """Rebuild the named marts in dependency order."""
+    order = [m.name for m in MARTS if m.name in set(names)]
+    return {name: build_mart(name) for name in order}

@@ -1,0 +1,77 @@
+"""What a flow run shares with the flows and tasks it calls: settings, the open warehouse run, the sources, and timings."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from config.settings import Settings, load_settings
+from sources.base import Source
+from sources.registry import build_source
+from warehouse.store import WarehouseRun
+
+
+@dataclass
+class RunContext:
+    """The state of one publishing run, visible to every flow and task inside it."""
+
+    settings: Settings
+    run: WarehouseRun
+    as_of: date
+    kind: str
+    sources: dict[str, Source] = field(default_factory=dict)
+    landed: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def source(self, dataset: str) -> Source:
+        name = self.settings.source_for(dataset)
+        if name not in self.sources:
+            self.sources[name] = build_source(name, self.settings)
+        return self.sources[name]
+
+    @contextlib.contextmanager
+    def timed(self, step: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[step] = self.timings.get(step, 0.0) + time.perf_counter() - start
+
+
+_CURRENT: ContextVar[RunContext | None] = ContextVar("eea_run", default=None)
+
+
+def current() -> RunContext:
+    """The run this code executes in; an error outside of one."""
+    ctx = _CURRENT.get()
+    if ctx is None:
+        raise RuntimeError("no warehouse run is open: call this inside a flow started with run_scope()")
+    return ctx
+
+
+@contextlib.contextmanager
+def run_scope(kind: str, as_of: date | None = None, **overrides: Any) -> Iterator[tuple[RunContext, bool]]:
+    """Join the run already open (inside nightly), or open one that this flow owns and must publish.
+
+    Yields (context, owner). Settings are read and validated here, at the
+    start of the outermost flow, so a bad setting stops the run before any work.
+    """
+    ctx = _CURRENT.get()
+    if ctx is not None:
+        yield ctx, False
+        return
+    settings = load_settings(**overrides)
+    day = settings.resolved_as_of(as_of)
+    run = WarehouseRun(settings.data_dir, kind=kind, as_of=day, lock_timeout=settings.lock_timeout_seconds)
+    with run:
+        ctx = RunContext(settings=settings, run=run, as_of=day, kind=kind)
+        token = _CURRENT.set(ctx)
+        try:
+            yield ctx, True
+        finally:
+            _CURRENT.reset(token)

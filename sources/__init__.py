@@ -1,0 +1,1 @@
+"""Connectors: one module per provider, each returning Arrow tables in the raw contract of its dataset."""

@@ -1,0 +1,36 @@
+"""Which providers exist for which dataset, and how to build one from settings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sources.base import DATASETS, Source
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+# Providers the product knows by name (ARCHITECTURE.md, "Sources"), per dataset.
+KNOWN: dict[str, frozenset[str]] = {
+    "rates": frozenset({"demo", "fred", "files"}),
+    "prices": frozenset({"demo", "yahoo", "stooq", "cboe", "files"}),
+    "constituents": frozenset({"demo", "ishares", "files"}),
+    "companies": frozenset({"demo", "sec", "files"}),
+    "shares_outstanding": frozenset({"demo", "sec", "files"}),
+    "fundamentals": frozenset({"demo", "sec", "files"}),
+    "estimates": frozenset({"demo", "fmp", "files"}),
+    "transcripts": frozenset({"demo", "fmp", "files"}),
+    "options": frozenset({"demo", "cboe", "yahoo", "files"}),
+}
+assert set(KNOWN) == set(DATASETS)
+
+# Providers this build can actually run; the rest are known but not built yet.
+AVAILABLE: dict[str, frozenset[str]] = {dataset: frozenset({"demo"}) for dataset in DATASETS}
+
+
+def build_source(name: str, settings: Settings) -> Source:
+    """The provider `name`, configured from settings."""
+    if name == "demo":
+        from sources.demo import DemoSource
+
+        return DemoSource(seed=settings.demo_seed, n_small=settings.universe_small, n_large=settings.universe_large)
+    raise ValueError(f"provider {name!r} is not available in this build")

@@ -1,0 +1,1 @@
+"""Pure transforms: frames in, frames out. No IO, no Prefect, no environment."""

@@ -1,0 +1,92 @@
+-- Marts: the tables analysts and BI tools read (schema main, so
+-- `SELECT * FROM daily_prices` just works). Each is rebuilt whole by the run
+-- that publishes it, from the transform of the same name in transforms/.
+-- Every table and column carries a comment: the data dictionary BI tools show.
+
+CREATE TABLE index_membership (
+    index_name  VARCHAR NOT NULL,
+    ticker      VARCHAR NOT NULL,
+    valid_from  DATE    NOT NULL,
+    valid_to    DATE,
+    weight      DOUBLE,
+    sector      VARCHAR,
+    name        VARCHAR,
+    cik         BIGINT,
+    snapshots   INTEGER NOT NULL,
+    PRIMARY KEY (index_name, ticker, valid_from)
+);
+COMMENT ON TABLE index_membership IS 'Point-in-time index membership: one row per uninterrupted spell of a ticker in an index, from the holdings snapshots dated on or before the run''s as_of. A ticker was a member on day d when valid_from <= d and (valid_to is null or d < valid_to).';
+COMMENT ON COLUMN index_membership.index_name IS 'Index: russell_2000 (the small-cap index) or large_cap (the large-cap comparison universe).';
+COMMENT ON COLUMN index_membership.ticker IS 'Ticker symbol as the index provider lists it, upper case.';
+COMMENT ON COLUMN index_membership.valid_from IS 'First snapshot date of this spell of membership.';
+COMMENT ON COLUMN index_membership.valid_to IS 'First snapshot date on which the ticker was no longer a member (exclusive end); null while it is still a member on the latest snapshot.';
+COMMENT ON COLUMN index_membership.weight IS 'Weight in the index, percent (0-100), on the last snapshot of the spell.';
+COMMENT ON COLUMN index_membership.sector IS 'Index provider''s sector (GICS-style), on the last snapshot of the spell.';
+COMMENT ON COLUMN index_membership.name IS 'Company name on the last snapshot of the spell.';
+COMMENT ON COLUMN index_membership.cik IS 'SEC central index key, where the holdings file or the reference data gives one.';
+COMMENT ON COLUMN index_membership.snapshots IS 'Number of holdings snapshots in the spell.';
+
+CREATE TABLE daily_prices (
+    ticker             VARCHAR NOT NULL,
+    date               DATE    NOT NULL,
+    open               DOUBLE,
+    high               DOUBLE,
+    low                DOUBLE,
+    close              DOUBLE  NOT NULL,
+    volume             DOUBLE,
+    dividend           DOUBLE  NOT NULL,
+    split_ratio        DOUBLE  NOT NULL,
+    adj_close          DOUBLE  NOT NULL,
+    return_1d          DOUBLE,
+    shares_outstanding DOUBLE,
+    market_cap         DOUBLE,
+    source             VARCHAR NOT NULL,
+    PRIMARY KEY (ticker, date)
+);
+COMMENT ON TABLE daily_prices IS 'One row per ticker and trading day up to the run''s as_of: as-traded prices, split- and dividend-adjusted close, total return, and market cap from the shares outstanding known on that day.';
+COMMENT ON COLUMN daily_prices.ticker IS 'Ticker symbol, upper case.';
+COMMENT ON COLUMN daily_prices.date IS 'Trading day (NYSE calendar).';
+COMMENT ON COLUMN daily_prices.open IS 'Opening price, USD per share, as traded on that day (not adjusted).';
+COMMENT ON COLUMN daily_prices.high IS 'Intraday high, USD per share, as traded on that day (not adjusted).';
+COMMENT ON COLUMN daily_prices.low IS 'Intraday low, USD per share, as traded on that day (not adjusted).';
+COMMENT ON COLUMN daily_prices.close IS 'Closing price, USD per share, as traded on that day: not adjusted for later splits or dividends. Where a provider delivers split-adjusted closes (Yahoo chart) they are converted back to as-traded with the provider''s own split events; demo closes are as traded.';
+COMMENT ON COLUMN daily_prices.volume IS 'Shares traded that day (fractional only where the provider adjusted volume).';
+COMMENT ON COLUMN daily_prices.dividend IS 'Cash dividend per share going ex on this day, USD; 0 when none.';
+COMMENT ON COLUMN daily_prices.split_ratio IS 'Shares after per share before for a split effective this day (4-for-1 is 4.0, 1-for-10 reverse is 0.1); 1 when none.';
+COMMENT ON COLUMN daily_prices.adj_close IS 'Close adjusted for all splits and dividends up to the run''s as_of (CRSP-style backward adjustment): equals close on the latest day, and adj_close ratios between days are total returns.';
+COMMENT ON COLUMN daily_prices.return_1d IS 'Total return from the previous trading day''s close (price change plus dividend, split-neutral), as a fraction; null on a ticker''s first day.';
+COMMENT ON COLUMN daily_prices.shares_outstanding IS 'Common shares outstanding known on this day: the latest SEC cover-page count filed on or before it, scaled by splits effective after that filing. Null before the first filing.';
+COMMENT ON COLUMN daily_prices.market_cap IS 'Market capitalisation, USD: close x shares_outstanding. Null where shares outstanding are unknown.';
+COMMENT ON COLUMN daily_prices.source IS 'Provider of the price bar (demo, yahoo, stooq, cboe, files).';
+
+CREATE TABLE risk_free (
+    series VARCHAR NOT NULL,
+    date   DATE    NOT NULL,
+    value  DOUBLE  NOT NULL,
+    PRIMARY KEY (series, date)
+);
+COMMENT ON TABLE risk_free IS 'Risk-free yield by day up to the run''s as_of (10-year Treasury constant maturity); days the source has no value for are left out, never zero.';
+COMMENT ON COLUMN risk_free.series IS 'FRED series id, e.g. DGS10.';
+COMMENT ON COLUMN risk_free.date IS 'Observation date.';
+COMMENT ON COLUMN risk_free.value IS 'Yield, percent per year (4.25 means 4.25%).';
+
+CREATE TABLE IF NOT EXISTS pipeline_runs (
+    run_id      VARCHAR   NOT NULL,
+    kind        VARCHAR   NOT NULL,
+    as_of       DATE      NOT NULL,
+    started_at  TIMESTAMP NOT NULL,
+    ended_at    TIMESTAMP,
+    state       VARCHAR   NOT NULL,
+    rows        JSON,
+    error       VARCHAR,
+    PRIMARY KEY (run_id)
+);
+COMMENT ON TABLE pipeline_runs IS 'One row per pipeline run that wrote or tried to write this warehouse: what ran, for which day, how it ended.';
+COMMENT ON COLUMN pipeline_runs.run_id IS 'Run identifier (UTC start time plus a random suffix); also names the batches it landed.';
+COMMENT ON COLUMN pipeline_runs.kind IS 'What ran: nightly, backfill, load, or a single dataset flow.';
+COMMENT ON COLUMN pipeline_runs.as_of IS 'The day the run computed the warehouse for.';
+COMMENT ON COLUMN pipeline_runs.started_at IS 'Start time, UTC.';
+COMMENT ON COLUMN pipeline_runs.ended_at IS 'End time, UTC; null for a run found killed mid-way.';
+COMMENT ON COLUMN pipeline_runs.state IS 'published (its results are what this file holds), failed (nothing of it was published; see error), or crashed (killed mid-way; nothing of it was published).';
+COMMENT ON COLUMN pipeline_runs.rows IS 'JSON object: rows landed per raw dataset and rows per table rebuilt by the run.';
+COMMENT ON COLUMN pipeline_runs.error IS 'Why the run failed: the step and the message; null when it published.';
