@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sources.base import DATASETS
@@ -92,24 +92,17 @@ class Settings(BaseSettings):
             raise ValueError("must be positive")
         return value
 
-    @model_validator(mode="after")
-    def _sources_known(self) -> Settings:
-        problems = []
-        for dataset in DATASETS:
-            name = getattr(self, f"source_{dataset}")
-            if name not in KNOWN[dataset]:
-                problems.append(
-                    f"EEA_SOURCE_{dataset.upper()}={name!r} is not a provider of {dataset}; "
-                    f"choose one of {sorted(KNOWN[dataset])}"
-                )
-            elif name not in AVAILABLE[dataset]:
-                problems.append(
-                    f"EEA_SOURCE_{dataset.upper()}={name!r}: that provider of {dataset} is not built yet; "
-                    f"available now: {sorted(AVAILABLE[dataset])}"
-                )
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+    @field_validator(*(f"source_{d}" for d in DATASETS))
+    @classmethod
+    def _source_known(cls, name: str, info: ValidationInfo) -> str:
+        dataset = str(info.field_name).removeprefix("source_")
+        if name not in KNOWN[dataset]:
+            raise ValueError(f"{name!r} is not a provider of {dataset}; choose one of {sorted(KNOWN[dataset])}")
+        if name not in AVAILABLE[dataset]:
+            raise ValueError(
+                f"{name!r}: that provider of {dataset} is not built yet; available now: {sorted(AVAILABLE[dataset])}"
+            )
+        return name
 
     def source_for(self, dataset: str) -> str:
         """The provider configured for a dataset."""

@@ -68,10 +68,10 @@ def print_summary(settings: Settings, result: dict[str, Any]) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    settings.resolved_as_of(args.as_of)  # a bad setting stops here, before Prefect starts
     from flows.nightly import nightly
 
-    settings = load_settings()
-    settings.resolved_as_of(args.as_of)  # a bad as_of stops here, before Prefect starts
     result = nightly(as_of=args.as_of)
     result["timings"]["process start to flow end"] = round(time.perf_counter() - _T0, 3)
     print_summary(settings, result)
@@ -79,12 +79,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_backfill(args: argparse.Namespace) -> int:
-    from flows.nightly import backfill
-
     settings = load_settings()
     if args.end < args.start:
         raise SettingsError(f"backfill end {args.end} is before start {args.start}")
     settings.resolved_as_of(args.end)
+    from flows.nightly import backfill
+
     result = backfill(start=args.start, end=args.end)
     print_summary(settings, result)
     return 0

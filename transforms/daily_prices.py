@@ -72,10 +72,9 @@ def daily_prices(prices: pd.DataFrame, shares: pd.DataFrame, as_of: date) -> pd.
     full = np.isin(basis, ["split_dividend"])
     log_m = np.where(full, 0.0, log_m)
     adj_close = close * np.exp(_group_suffix_sum(log_m, starts))
-    prev_adj = np.r_[np.nan, adj_close[:-1]]
-    prev_adj[starts] = np.nan
+    # CRSP's holding-period return: price change plus the dividend, in post-split units.
     with np.errstate(divide="ignore", invalid="ignore"):
-        ret = adj_close / prev_adj - 1.0
+        ret = np.where(full, close / prev_close, (close + dividend) * split / prev_close) - 1.0
     df["adj_close"] = adj_close
     df["return_1d"] = ret
     df["dividend"] = dividend

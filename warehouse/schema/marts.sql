@@ -53,8 +53,8 @@ COMMENT ON COLUMN daily_prices.close IS 'Closing price, USD per share, as traded
 COMMENT ON COLUMN daily_prices.volume IS 'Shares traded that day (fractional only where the provider adjusted volume).';
 COMMENT ON COLUMN daily_prices.dividend IS 'Cash dividend per share going ex on this day, USD; 0 when none.';
 COMMENT ON COLUMN daily_prices.split_ratio IS 'Shares after per share before for a split effective this day (4-for-1 is 4.0, 1-for-10 reverse is 0.1); 1 when none.';
-COMMENT ON COLUMN daily_prices.adj_close IS 'Close adjusted for all splits and dividends up to the run''s as_of (CRSP-style backward adjustment): equals close on the latest day, and adj_close ratios between days are total returns.';
-COMMENT ON COLUMN daily_prices.return_1d IS 'Total return from the previous trading day''s close (price change plus dividend, split-neutral), as a fraction; null on a ticker''s first day.';
+COMMENT ON COLUMN daily_prices.adj_close IS 'Close adjusted for all splits and dividends up to the run''s as_of (CRSP-style backward adjustment): equals close on the latest day. Each dividend scales earlier prices by (1 - dividend / previous close), as Yahoo and CRSP do, so adj_close ratios are total returns with the dividend reinvested at the previous close.';
+COMMENT ON COLUMN daily_prices.return_1d IS 'Total return from the previous trading day''s close, as a fraction: (close + dividend) x split_ratio / previous close - 1 (CRSP''s holding-period return); null on a ticker''s first day.';
 COMMENT ON COLUMN daily_prices.shares_outstanding IS 'Common shares outstanding known on this day: the latest SEC cover-page count filed on or before it, scaled by splits effective after that filing. Null before the first filing.';
 COMMENT ON COLUMN daily_prices.market_cap IS 'Market capitalisation, USD: close x shares_outstanding. Null where shares outstanding are unknown.';
 COMMENT ON COLUMN daily_prices.source IS 'Provider of the price bar (demo, yahoo, stooq, cboe, files).';
