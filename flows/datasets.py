@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -103,6 +104,8 @@ def finish(ctx: RunContext) -> dict[str, Any]:
         "warehouse": str(path),
         "rows": dict(ctx.run.rows),
         "timings": {k: round(v, 3) for k, v in ctx.timings.items()},
+        "flow_started": ctx.started,
+        "flow_body_seconds": time.perf_counter() - ctx.started,
     }
 
 

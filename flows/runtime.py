@@ -27,6 +27,7 @@ class RunContext:
     sources: dict[str, Source] = field(default_factory=dict)
     landed: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
 
     def source(self, dataset: str) -> Source:
         name = self.settings.source_for(dataset)

@@ -1,0 +1,30 @@
+"""Flow tests run under Prefect's test harness (a real temporary server), started once per test session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import flows  # noqa: F401  (Prefect settings before prefect is imported)
+from tests.flows.support import SMALL
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[str]:
+    """A real Prefect server for the whole session; yields its API URL for subprocess runs."""
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield str(PREFECT_API_URL.value())
+
+
+@pytest.fixture
+def demo_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> Path:
+    """Settings for a small demo market in a fresh data directory; returns the data directory."""
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("EEA_DATA_DIR", str(data_dir))
+    for key, value in SMALL.items():
+        monkeypatch.setenv(key, value)
+    return data_dir

@@ -1,0 +1,21 @@
+"""Settings shared by the flow tests: a small demo market, and the environment for runs in another process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Small demo market so each nightly takes seconds; sizes are settings, so this is the real code path.
+SMALL = {
+    "EEA_UNIVERSE_SMALL": "60",
+    "EEA_UNIVERSE_LARGE": "15",
+    "EEA_HISTORY_YEARS": "2",
+    "EEA_OPTIONS_HISTORY_YEARS": "1",
+    "EEA_TRANSCRIPT_QUARTERS": "4",
+}
+
+
+def subprocess_env(data_dir: Path, prefect_api: str, **extra: str) -> dict[str, str]:
+    """Environment for a pipeline run in another process, against the session's Prefect server."""
+    env = {**os.environ, **SMALL, "EEA_DATA_DIR": str(data_dir), "PREFECT_API_URL": prefect_api, **extra}
+    return env

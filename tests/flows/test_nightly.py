@@ -1,0 +1,117 @@
+"""The nightly and backfill flows on the demo market, under a real Prefect server: seeding, idempotence, point in time."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from flows.datasets import prices
+from flows.nightly import backfill, nightly
+from transforms.calendar import trading_days
+from warehouse.ddl import STAMP_COLUMNS, load_layer
+from warehouse.store import connect_readonly
+
+pytestmark = pytest.mark.xdist_group("prefect")
+
+AS_OF = date(2025, 6, 30)
+LATER = date(2025, 8, 29)
+MARTS = ["daily_prices", "index_membership", "risk_free"]
+
+
+def frame(data_dir: Path, sql: str) -> pd.DataFrame:
+    con = connect_readonly(data_dir)
+    try:
+        return con.sql(sql).df()
+    finally:
+        con.close()
+
+
+def snapshot(data_dir: Path) -> dict[str, pd.DataFrame]:
+    """Every data table, sorted by all columns: marts whole, raw without the per-run stamps."""
+    out = {}
+    for name in MARTS:
+        df = frame(data_dir, f"SELECT * FROM {name}")
+        out[name] = df.sort_values(list(df.columns)).reset_index(drop=True)
+    for name, td in load_layer("raw").items():
+        cols = [c for c in td.column_names if c not in STAMP_COLUMNS]
+        df = frame(data_dir, f"SELECT {', '.join(cols)} FROM raw.{name}")
+        out[f"raw.{name}"] = df.sort_values(cols).reset_index(drop=True)
+    return out
+
+
+def test_nightly_seeds_history_then_a_rerun_changes_nothing(demo_env: Path) -> None:
+    first = nightly(as_of=AS_OF)
+    assert first["as_of"] == AS_OF.isoformat()
+    before = snapshot(demo_env)
+    for name in [*MARTS, "raw.prices", "raw.constituents", "raw.fundamentals", "raw.options", "raw.transcripts"]:
+        assert len(before[name]) > 0, f"{name} is empty after seeding"
+    # seeded in bulk: one batch per dataset reaching back the configured history
+    batches = frame(demo_env, "SELECT dataset, window_start, window_end, partitions FROM meta.batches")
+    assert len(batches) == 9 and (batches["window_end"].dt.date == AS_OF).all()
+    px = batches.set_index("dataset").loc["prices"]
+    assert px["window_start"].date() == date(2023, 6, 30) and px["partitions"] > 400
+
+    second = nightly(as_of=AS_OF)
+    after = snapshot(demo_env)
+    assert before.keys() == after.keys()
+    for name in before:
+        pd.testing.assert_frame_equal(before[name], after[name], check_exact=True, obj=name)
+    # the rerun asked only for the day itself, and replaced it
+    rerun = frame(demo_env, f"SELECT dataset, window_start FROM meta.batches WHERE run_id = '{second['run_id']}'")
+    assert (rerun["window_start"].dt.date == AS_OF).all()
+    runs = frame(demo_env, "SELECT state FROM pipeline_runs")
+    assert runs["state"].tolist() == ["published", "published"]
+
+
+def test_marts_never_see_data_dated_after_as_of(demo_env: Path) -> None:
+    nightly(as_of=LATER)
+    nightly(as_of=AS_OF)  # the lake now holds two months more than this run may use
+    assert frame(demo_env, "SELECT max(date) AS d FROM raw.prices")["d"].iloc[0].date() == LATER
+    assert frame(demo_env, "SELECT max(date) AS d FROM daily_prices")["d"].iloc[0].date() == AS_OF
+    spells = frame(demo_env, "SELECT * FROM index_membership")
+    assert (spells["valid_from"].dt.date <= AS_OF).all()
+    assert (spells["valid_to"].dropna().dt.date <= AS_OF).all()
+    # members now = the latest snapshot on or before as_of, not a later one
+    latest = frame(
+        demo_env,
+        "SELECT index_name, ticker FROM raw.constituents WHERE as_of = "
+        f"(SELECT max(as_of) FROM raw.constituents WHERE as_of <= DATE '{AS_OF}')",
+    )
+    open_spells = spells.loc[spells["valid_to"].isna(), ["index_name", "ticker"]]
+    assert sorted(map(tuple, open_spells.to_numpy())) == sorted(map(tuple, latest.to_numpy()))
+    # market cap on as_of uses only share counts filed on or before it
+    check = frame(
+        demo_env,
+        f"""
+        WITH known AS (
+            SELECT ticker, arg_max(shares, filed) AS shares, max(filed) AS filed
+            FROM raw.shares_outstanding WHERE filed <= DATE '{AS_OF}' GROUP BY ticker)
+        SELECT d.ticker, d.shares_outstanding, k.shares, k.filed,
+               (SELECT exp(sum(ln(p.split_ratio))) FROM raw.prices p
+                 WHERE p.ticker = d.ticker AND p.date > k.filed AND p.date <= DATE '{AS_OF}') AS splits
+        FROM daily_prices d JOIN known k USING (ticker) WHERE d.date = DATE '{AS_OF}'
+        """,
+    )
+    assert len(check) > 30
+    expected = check["shares"] * check["splits"].fillna(1.0)
+    assert (abs(check["shares_outstanding"] / expected - 1) < 1e-9).all()
+
+
+def test_backfill_lands_trading_days_in_bulk(demo_env: Path) -> None:
+    result = backfill(start=date(2024, 12, 20), end=date(2025, 1, 5))
+    sessions = trading_days(date(2024, 12, 20), date(2025, 1, 5))
+    assert result["as_of"] == sessions[-1].isoformat() == "2025-01-03"
+    days = frame(demo_env, "SELECT DISTINCT date FROM raw.prices ORDER BY 1")["date"].dt.date.tolist()
+    assert days == sessions  # no Christmas, no New Year's Day, no weekend
+    batches = frame(demo_env, "SELECT dataset, count(*) AS n FROM meta.batches GROUP BY dataset")
+    assert (batches["n"] == 1).all()
+
+
+def test_a_dataset_flow_alone_publishes_its_own_marts(demo_env: Path) -> None:
+    result = prices(as_of=AS_OF)
+    assert set(result["rows"]) == {"raw.prices", "daily_prices"}
+    tables = frame(demo_env, "SELECT table_name FROM meta.table_builds")["table_name"].tolist()
+    assert tables == ["daily_prices"]
