@@ -55,7 +55,9 @@ class Settings(BaseSettings):
     as_of: date | None = Field(default=None, description="run date; default: the last settled trading day")
     universe_small: int = Field(default=2000, description="small caps in the demo market (the index)")
     universe_large: int = Field(default=500, description="large caps in the demo market")
-    history_years: int = Field(default=5, description="years of prices, fundamentals, estimates seeded on an empty warehouse")
+    history_years: int = Field(
+        default=5, description="years of prices, fundamentals, estimates seeded on an empty warehouse"
+    )
     options_history_years: int = Field(default=3, description="years of option chains seeded")
     transcript_quarters: int = Field(default=8, description="quarters of earnings calls seeded")
     demo_seed: int = Field(default=7, description="seed of the demo market: same seed, same market")

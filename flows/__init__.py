@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -12,10 +13,9 @@ quiet_telemetry()
 # directory, never in the user's home; both must be set before prefect is imported.
 _data_dir = Path(os.environ.get("EEA_DATA_DIR", ROOT / "data")).expanduser()
 os.environ.setdefault("PREFECT_HOME", str(_data_dir / ".prefect"))
-try:
+# An unwritable data directory is reported by the settings check, with what to do.
+with contextlib.suppress(OSError):
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
-except OSError:
-    pass  # an unwritable data directory is reported by the settings check, with what to do
 # A fresh PREFECT_HOME needs ~20-26 s of migrations on 2 cores, over the 20 s default.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")

@@ -62,7 +62,7 @@ def print_summary(settings: Settings, result: dict[str, Any]) -> None:
         shown = path
     print()
     print(
-        f"Query it: .venv/bin/eea query \"SELECT * FROM index_membership WHERE valid_to IS NULL LIMIT 5\"   "
+        f'Query it: .venv/bin/eea query "SELECT * FROM index_membership WHERE valid_to IS NULL LIMIT 5"   '
         f"(or duckdb.connect('{shown}', read_only=True) from Python)"
     )
 

@@ -56,7 +56,9 @@ def backfill(start: date, end: date) -> dict[str, Any]:
     current_as_of = published_as_of(settings.data_dir)
     as_of = max(last, current_as_of) if current_as_of else last
     with run_scope("backfill", as_of) as (ctx, _owner):
-        get_run_logger().info("backfill %s..%s (%d trading days), marts as of %s", first, last, len(sessions), ctx.as_of)
+        get_run_logger().info(
+            "backfill %s..%s (%d trading days), marts as of %s", first, last, len(sessions), ctx.as_of
+        )
         for name, datasets in FLOW_DATASETS.items():
             with ctx.timed(f"flow {name}"):
                 land_datasets(datasets, start=first, end=last)

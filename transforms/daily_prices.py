@@ -90,9 +90,9 @@ def daily_prices(prices: pd.DataFrame, shares: pd.DataFrame, as_of: date) -> pd.
     else:
         sh = sh.sort_values(["filed", "ticker"]).drop_duplicates(["ticker", "filed"], keep="last")
         by_date = df[["ticker", "date", "_cum_split"]].sort_values("date", kind="stable")
-        sh = pd.merge_asof(
-            sh, by_date, left_on="filed", right_on="date", by="ticker", direction="backward"
-        ).drop(columns="date")
+        sh = pd.merge_asof(sh, by_date, left_on="filed", right_on="date", by="ticker", direction="backward").drop(
+            columns="date"
+        )
         sh["_cum_split"] = sh["_cum_split"].fillna(1.0)
         sh = sh.rename(columns={"_cum_split": "_split_at_filing"}).sort_values("filed")
         order = df.sort_values("date", kind="stable").index

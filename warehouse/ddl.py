@@ -58,8 +58,10 @@ class TableDef:
 
     def arrow_schema(self, without_stamps: bool = False) -> pa.Schema:
         """The Arrow schema of this table (raw contract without the stamp columns, if asked)."""
-        return _arrow_schemas(self.layer)[self.name] if not without_stamps else pa.schema(
-            [f for f in _arrow_schemas(self.layer)[self.name] if f.name not in STAMP_COLUMNS]
+        return (
+            _arrow_schemas(self.layer)[self.name]
+            if not without_stamps
+            else pa.schema([f for f in _arrow_schemas(self.layer)[self.name] if f.name not in STAMP_COLUMNS])
         )
 
 

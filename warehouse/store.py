@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from warehouse.ddl import SCHEMA_DIR, STAMP_COLUMNS, TableDef, load_layer, mart, raw_dataset
+from warehouse.ddl import SCHEMA_DIR, TableDef, load_layer, mart, raw_dataset
 
 PUBLISHED = "warehouse.duckdb"
 LOCK_FILE = ".writer.lock"
@@ -82,7 +82,10 @@ def connect_readonly(data_dir: Path) -> duckdb.DuckDBPyConnection:
 
 
 # Extensions other than the built-in ones would be downloaded, which fails offline.
-_DUCKDB_CONFIG = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+_DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 
 
 def _fsync_dir(path: Path) -> None:
@@ -203,7 +206,9 @@ class WarehouseRun:
                     ) from None
                 time.sleep(0.2)
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}, run {self.run_id}, since {self.started_at:%Y-%m-%d %H:%M:%S} UTC".encode(), 0)
+        os.pwrite(
+            fd, f"pid {os.getpid()}, run {self.run_id}, since {self.started_at:%Y-%m-%d %H:%M:%S} UTC".encode(), 0
+        )
         self._lock_fd = fd
 
     def _release(self) -> None:
@@ -324,7 +329,9 @@ class WarehouseRun:
         try:
             table = table.select(contract.names).cast(contract)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise LandingError(f"batch {batch_id} from {source!r} for {td.name}: a column has the wrong type: {exc}") from None
+            raise LandingError(
+                f"batch {batch_id} from {source!r} for {td.name}: a column has the wrong type: {exc}"
+            ) from None
         assert td.partition is not None
         nulls = table.column(td.partition).null_count
         if nulls:
@@ -377,9 +384,7 @@ class WarehouseRun:
         written = sorted(str(p) for p in dataset_dir.glob(f"{part}=*/{batch_id}_*.parquet"))
         if not written:
             raise WarehouseError(f"batch {batch_id}: the lake write for {td.name} produced no files")
-        meta = con.execute(
-            f"SELECT file_name, num_rows FROM parquet_file_metadata({_sql_list(written)})"
-        ).fetchall()
+        meta = con.execute(f"SELECT file_name, num_rows FROM parquet_file_metadata({_sql_list(written)})").fetchall()
         now = _utcnow()
         entries = []
         for file_name, num_rows in meta:

@@ -56,6 +56,8 @@ def test_cli_reports_bad_settings_without_a_traceback(tmp_path: Path) -> None:
     env = {**os.environ, "EEA_DATA_DIR": str(tmp_path), "EEA_SOURCE_OPTIONS": "nope", "EEA_UNIVERSE_LARGE": "0"}
     proc = subprocess.run([sys.executable, "-m", "flows.cli", "run"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert proc.returncode == 2
-    assert "EEA_UNIVERSE_LARGE" in proc.stderr and "EEA_SOURCE_OPTIONS: 'nope' is not a provider of options" in proc.stderr
+    assert (
+        "EEA_UNIVERSE_LARGE" in proc.stderr and "EEA_SOURCE_OPTIONS: 'nope' is not a provider of options" in proc.stderr
+    )
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "warehouse.duckdb").exists()

@@ -10,6 +10,7 @@ import pytest
 import flows  # noqa: F401  (Prefect settings before prefect is imported)
 from tests.flows.support import SMALL
 
+
 @pytest.fixture(scope="session")
 def prefect_api() -> Iterator[str]:
     """A real Prefect server for the whole session; yields its API URL for subprocess runs."""

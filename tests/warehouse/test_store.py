@@ -59,8 +59,9 @@ def read(data_dir: Path, sql: str) -> list[tuple]:
 
 def test_land_then_publish_makes_rows_visible_only_after_publish(tmp_path: Path) -> None:
     with WarehouseRun(tmp_path, kind="test", as_of=D2) as run:
-        landed = run.land("prices", bars([("AAA", D1, 10.0), ("BBB", D1, 20.0), ("AAA", D2, 11.0)]),
-                          source="test", window=(D1, D2))
+        landed = run.land(
+            "prices", bars([("AAA", D1, 10.0), ("BBB", D1, 20.0), ("AAA", D2, 11.0)]), source="test", window=(D1, D2)
+        )
         assert (landed.rows, landed.partitions) == (3, 2)
         assert not published_path(tmp_path).exists()
         run.publish()
