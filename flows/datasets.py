@@ -9,10 +9,11 @@ from typing import Any
 import pyarrow as pa
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
+from prefect.states import State
 
 from flows.marts import build_marts, marts_for
 from flows.runtime import RunContext, current, run_scope
-from sources.base import Request
+from sources.base import Request, SourceError
 from warehouse.store import Landed
 
 # Which raw datasets each dataset flow lands (SEC gives facts, share counts and reference data together).
@@ -56,7 +57,17 @@ def window(ctx: RunContext, dataset: str, start: date | None = None) -> tuple[da
     return min(last_end + timedelta(days=1), end), end
 
 
-@task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NONE)
+# Errors worth another try: the network, a provider's bad moment. A bug or a
+# bad request fails the same way every time, so it is not retried.
+TRANSIENT = (SourceError, OSError, TimeoutError, ConnectionError)
+
+
+def _transient(task: Any, task_run: Any, state: State) -> bool:
+    exc = state.data if isinstance(state.data, BaseException) else None
+    return isinstance(exc, TRANSIENT)
+
+
+@task(retries=3, retry_delay_seconds=[2, 10, 30], retry_condition_fn=_transient, cache_policy=NONE)
 def extract(dataset: str, start: date, end: date) -> pa.Table:
     """Fetch one dataset's rows for [start, end] from its configured source."""
     ctx = current()

@@ -85,5 +85,6 @@ def build_mart(name: str) -> int:
 
 def build_marts(names: Iterable[str]) -> dict[str, int]:
     """Rebuild the named marts in dependency order."""
-    order = [m.name for m in MARTS if m.name in set(names)]
+    wanted = set(names)
+    order = [m.name for m in MARTS if m.name in wanted]
     return {name: build_mart(name) for name in order}

@@ -468,9 +468,7 @@ class WarehouseRun:
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         """Read from the run's working copy (its raw, staging and marts as this run sees them)."""
         with self._mutex:
-            if params:
-                return self.con.execute(sql, params).to_arrow_table()
-            return self.con.sql(sql).to_arrow_table()
+            return self.con.sql(sql, params=params).to_arrow_table()
 
     # -- publish -----------------------------------------------------------
 
