@@ -1,4 +1,4 @@
-"""Random draws for the demo market, keyed by (seed, stream, block) and never by a request, so a value is the same whatever window is asked for."""
+"""Random draws keyed by (seed, stream, block), never by a request: a value is the same in any window."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ DECISIONS = 5
 SHARES = 6
 RATES = 7
 ECONOMICS = 8
-FILINGS = 9
 ESTIMATES = 10
 TRANSCRIPTS = 11
 OPTIONS = 12
