@@ -6,6 +6,8 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 COLUMNS = [
     "ticker", "date", "open", "high", "low", "close", "volume", "dividend", "split_ratio",
@@ -30,6 +32,35 @@ def _group_prefix_sum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return prefix - before
 
 
+def _arrow(values: pd.Series) -> pa.Array:
+    """A column as one Arrow array (zero-copy where pandas already holds Arrow data)."""
+    arr = pa.array(values) if not isinstance(values, pa.ChunkedArray) else values
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    """Dates of any pandas flavour (date objects, datetime64, Arrow date32) as int64 days since the epoch."""
+    arr = _arrow(values)
+    if not pa.types.is_date32(arr.type):
+        arr = pc.cast(arr, pa.date32())
+    return arr.view(pa.int32()).to_numpy(zero_copy_only=False).astype("int64")
+
+
+def _codes(values: pd.Series, dictionary: pa.Array) -> np.ndarray:
+    """Position of each string in `dictionary`, -1 for a null or a string not in it."""
+    idx = pc.index_in(_arrow(values).cast(pa.string()), value_set=dictionary)
+    return idx.fill_null(-1).to_numpy(zero_copy_only=False).astype("int64")
+
+
+# Keys are ticker code * SPAN + (day + OFFSET): one sortable integer per (ticker, day), any day since 1600.
+SPAN, OFFSET = 1_000_000, 500_000
+
+
+def _asof_index(keys: np.ndarray, probes: np.ndarray) -> np.ndarray:
+    """For each probe, the position of the last key <= probe in sorted `keys`, or -1."""
+    return np.searchsorted(keys, probes, side="right") - 1
+
+
 def daily_prices(prices: pd.DataFrame, shares: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """Price bars (staging.prices) and share counts (ticker, filed, shares) to the daily_prices mart, for days <= as_of.
 
@@ -38,79 +69,90 @@ def daily_prices(prices: pd.DataFrame, shares: pd.DataFrame, as_of: date) -> pd.
     data, so a split is never applied twice; one whose bars also carry
     dividends ('split_dividend') is taken as it is, with adj_close = close.
     """
-    df = prices.loc[pd.to_datetime(prices["date"]).dt.date <= as_of].copy()
-    df["date"] = pd.to_datetime(df["date"]).astype("datetime64[s]")
-    df = df.sort_values(["ticker", "date"], kind="stable").reset_index(drop=True)
-    if df.empty:
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in COLUMNS}).assign(
-            ticker=pd.Series(dtype="str"), date=pd.Series(dtype="datetime64[s]"), source=pd.Series(dtype="str")
-        )[COLUMNS]
-    ticker = df["ticker"].to_numpy()
-    starts = np.r_[True, ticker[1:] != ticker[:-1]]
-    split = df["split_ratio"].to_numpy(dtype="float64")
+    day = _days(prices["date"])
+    limit = np.datetime64(as_of, "D").astype("int64")
+    keep = day <= limit
+    # Ticker codes in sorted order, shared with the share counts, make (ticker, day) one sortable integer key.
+    names = set(pc.unique(_arrow(prices["ticker"]).cast(pa.string())).to_pylist())
+    names |= set(pc.unique(_arrow(shares["ticker"]).cast(pa.string())).to_pylist()) if len(shares) else set()
+    dictionary = pa.array(sorted(n for n in names if n is not None), pa.string())
+    price_codes = _codes(prices["ticker"], dictionary)
+    share_codes = _codes(shares["ticker"], dictionary) if len(shares) else np.array([], dtype="int64")
+    key = price_codes * SPAN + day + OFFSET
+    order = np.flatnonzero(keep)
+    order = order[np.argsort(key[order], kind="stable")]
+    key, day, price_codes = key[order], day[order], price_codes[order]
+    if len(order) == 0:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in COLUMNS})
+
+    def col(name: str) -> np.ndarray:
+        return prices[name].to_numpy(dtype="float64", na_value=np.nan)[order]
+
+    starts = np.r_[True, price_codes[1:] != price_codes[:-1]]
+    split = col("split_ratio")
     split = np.where(np.isfinite(split) & (split > 0), split, 1.0)
-    dividend = np.nan_to_num(df["dividend"].to_numpy(dtype="float64"), nan=0.0)
+    dividend = np.nan_to_num(col("dividend"), nan=0.0)
     log_split = np.log(split)
+    adjusted = _arrow(prices["adjusted"]).cast(pa.string())
+    pre_split = pc.equal(adjusted, "split").fill_null(False).to_numpy(zero_copy_only=False)[order]
+    full = pc.equal(adjusted, "split_dividend").fill_null(False).to_numpy(zero_copy_only=False)[order]
 
     # Back to as-traded where the provider pre-applied splits: scale by the splits after each day.
-    basis = df["adjusted"].to_numpy()
-    pre_split = np.isin(basis, ["split"])
-    future_splits = np.exp(_group_suffix_sum(log_split, starts))
-    scale = np.where(pre_split, future_splits, 1.0)
-    for col in ("open", "high", "low", "close"):
-        df[col] = df[col].to_numpy(dtype="float64") * scale
-    df["volume"] = df["volume"].to_numpy(dtype="float64") / scale
-    close = df["close"].to_numpy(dtype="float64")
+    scale = np.where(pre_split, np.exp(_group_suffix_sum(log_split, starts)), 1.0)
+    open_, high, low, close = (col(c) * scale for c in ("open", "high", "low", "close"))
+    volume = col("volume") / scale
 
     # Backward adjustment factor of each event day: the split, and the dividend
     # as a fraction of the previous close in post-split units.
     prev_close = np.r_[np.nan, close[:-1]]
     prev_close[starts] = np.nan
-    div_fraction = np.where(np.isfinite(prev_close) & (prev_close > 0), dividend * split / prev_close, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        div_fraction = np.where(np.isfinite(prev_close) & (prev_close > 0), dividend * split / prev_close, 0.0)
     div_factor = np.where((div_fraction > 0) & (div_fraction < 1), 1.0 - div_fraction, 1.0)
-    log_m = np.log(div_factor) - log_split
-    full = np.isin(basis, ["split_dividend"])
-    log_m = np.where(full, 0.0, log_m)
+    log_m = np.where(full, 0.0, np.log(div_factor) - log_split)
     adj_close = close * np.exp(_group_suffix_sum(log_m, starts))
     # CRSP's holding-period return: price change plus the dividend, in post-split units.
     with np.errstate(divide="ignore", invalid="ignore"):
         ret = np.where(full, close / prev_close, (close + dividend) * split / prev_close) - 1.0
-    df["adj_close"] = adj_close
-    df["return_1d"] = ret
-    df["dividend"] = dividend
-    df["split_ratio"] = split
 
     # Shares known on each day: the latest filing on or before it, times the splits since.
-    df["_cum_split"] = np.exp(_group_prefix_sum(log_split, starts))
-    sh = shares.dropna(subset=["ticker", "filed", "shares"]).copy()
-    sh["filed"] = pd.to_datetime(sh["filed"]).astype("datetime64[s]")
-    sh = sh.loc[sh["filed"].dt.date <= as_of]
-    if sh.empty:
-        df["shares_outstanding"] = np.nan
-    else:
-        sh = sh.sort_values(["filed", "ticker"]).drop_duplicates(["ticker", "filed"], keep="last")
-        by_date = df[["ticker", "date", "_cum_split"]].sort_values("date", kind="stable")
-        sh = pd.merge_asof(sh, by_date, left_on="filed", right_on="date", by="ticker", direction="backward").drop(
-            columns="date"
-        )
-        sh["_cum_split"] = sh["_cum_split"].fillna(1.0)
-        sh = sh.rename(columns={"_cum_split": "_split_at_filing"}).sort_values("filed")
-        order = df.sort_values("date", kind="stable").index
-        merged = pd.merge_asof(
-            df.loc[order, ["ticker", "date"]],
-            sh[["ticker", "filed", "shares", "_split_at_filing"]],
-            left_on="date",
-            right_on="filed",
-            by="ticker",
-            direction="backward",
-        )
-        merged.index = order
-        merged = merged.sort_index()
-        df["shares_outstanding"] = (
-            merged["shares"].to_numpy(dtype="float64")
-            * df["_cum_split"].to_numpy()
-            / merged["_split_at_filing"].to_numpy(dtype="float64")
-        )
-    df["market_cap"] = df["close"] * df["shares_outstanding"]
-    df["date"] = df["date"].dt.date
-    return df[COLUMNS]
+    cum_split = np.exp(_group_prefix_sum(log_split, starts))
+    shares_out = np.full(len(order), np.nan)
+    filed = _days(shares["filed"]) if len(shares) else np.array([], dtype="int64")
+    count = shares["shares"].to_numpy(dtype="float64", na_value=np.nan) if len(shares) else np.array([])
+    usable = (share_codes >= 0) & (filed <= limit) & np.isfinite(count)
+    if usable.any():
+        s_key = share_codes[usable] * SPAN + filed[usable] + OFFSET
+        s_order = np.argsort(s_key, kind="stable")
+        s_key, s_count = s_key[s_order], count[usable][s_order]
+        # the same filing date twice: the later row wins, as the latest loaded would
+        last = np.r_[s_key[1:] != s_key[:-1], True]
+        s_key, s_count = s_key[last], s_count[last]
+        # splits already in each count: the cumulative split factor on the last trading day <= filed
+        at_filing = _asof_index(key, s_key)
+        same = (at_filing >= 0) & (key[np.clip(at_filing, 0, None)] // SPAN == s_key // SPAN)
+        split_at_filing = np.where(same, cum_split[np.clip(at_filing, 0, None)], 1.0)
+        hit = _asof_index(s_key, key)
+        found = (hit >= 0) & (s_key[np.clip(hit, 0, None)] // SPAN == key // SPAN)
+        idx = np.clip(hit, 0, None)
+        shares_out = np.where(found, s_count[idx] * cum_split / split_at_filing[idx], np.nan)
+
+    dates = pa.array(day.astype("datetime64[D]"), type=pa.date32())
+    return pd.DataFrame(
+        {
+            "ticker": pd.Series(dictionary.take(pa.array(price_codes)), dtype=pd.ArrowDtype(pa.string())),
+            "date": pd.Series(dates, dtype=pd.ArrowDtype(pa.date32())),
+            "open": open_,
+            "high": high,
+            "low": low,
+            "close": close,
+            "volume": volume,
+            "dividend": dividend,
+            "split_ratio": split,
+            "adj_close": adj_close,
+            "return_1d": ret,
+            "shares_outstanding": shares_out,
+            "market_cap": close * shares_out,
+            "source": pd.Series(_arrow(prices["source"]).cast(pa.string()).take(pa.array(order)), dtype=pd.ArrowDtype(pa.string())),
+        }
+    )[COLUMNS]

@@ -340,6 +340,14 @@ class WarehouseRun:
                 f"batch {batch_id} from {source!r} for {td.name}: {nulls} rows have no {td.partition} "
                 f"(the partition date), e.g. rows {bad}"
             )
+        dupes = table.group_by(list(td.key), use_threads=False).aggregate([([], "count_all")])
+        dupes = dupes.filter(pc.greater(dupes.column("count_all"), 1))
+        if dupes.num_rows:
+            sample = dupes.slice(0, 5).drop_columns(["count_all"]).to_pylist()
+            raise LandingError(
+                f"batch {batch_id} from {source!r} for {td.name}: {dupes.num_rows} keys {list(td.key)} "
+                f"appear more than once, e.g. {sample}"
+            )
         n = table.num_rows
         loaded_at = pa.array([_utcnow()] * n, type=pa.timestamp("us")) if n else pa.array([], pa.timestamp("us"))
         table = table.append_column("batch_id", pa.array([batch_id] * n, pa.string()))
