@@ -28,11 +28,12 @@ def _build_index_membership(ctx: RunContext) -> pd.DataFrame:
 
 
 def _build_daily_prices(ctx: RunContext) -> pd.DataFrame:
-    bars = _frame(
-        ctx,
+    # Arrow-backed columns: millions of rows, and the transform works on Arrow arrays directly.
+    bars = ctx.run.query(
         "SELECT ticker, date, open, high, low, close, volume, dividend, split_ratio, adjusted, source "
         "FROM staging.prices WHERE date <= ?",
-    )
+        [ctx.as_of],
+    ).to_pandas(types_mapper=pd.ArrowDtype)
     # A share count is filed under a CIK; the ticker it belongs to is the
     # filing's own, else the latest the reference data gives for that CIK.
     shares = ctx.run.query(

@@ -179,6 +179,7 @@ class WarehouseRun:
             if published.exists():
                 shutil.copyfile(published, self.work_path)
             self._con = duckdb.connect(str(self.work_path), config=_DUCKDB_CONFIG)
+            self._con.execute("SET enable_progress_bar = false")
             self._ensure_schema()
             self._settle_dead_runs()
             # Files the published catalog points at stay until the run after
