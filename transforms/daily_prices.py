@@ -153,6 +153,8 @@ def daily_prices(prices: pd.DataFrame, shares: pd.DataFrame, as_of: date) -> pd.
             "return_1d": ret,
             "shares_outstanding": shares_out,
             "market_cap": close * shares_out,
-            "source": pd.Series(_arrow(prices["source"]).cast(pa.string()).take(pa.array(order)), dtype=pd.ArrowDtype(pa.string())),
+            "source": pd.Series(
+                _arrow(prices["source"]).cast(pa.string()).take(pa.array(order)), dtype=pd.ArrowDtype(pa.string())
+            ),
         }
     )[COLUMNS]

@@ -188,6 +188,10 @@ def test_dead_run_is_recorded_as_crashed_and_its_leftovers_cleared(tmp_path: Pat
 
 def test_a_batch_with_a_duplicated_key_is_refused_by_name(tmp_path: Path) -> None:
     with WarehouseRun(tmp_path, kind="test", as_of=D1) as run:
-        with pytest.raises(LandingError, match=r"1 keys \['ticker', 'date'\] appear more than once, e.g. \[\{'ticker': 'AAA'"):
-            run.land("prices", bars([("AAA", D1, 10.0), ("AAA", D1, 11.0), ("BBB", D1, 1.0)]), source="t", window=(D1, D1))
+        with pytest.raises(
+            LandingError, match=r"1 keys \['ticker', 'date'\] appear more than once, e.g. \[\{'ticker': 'AAA'"
+        ):
+            run.land(
+                "prices", bars([("AAA", D1, 10.0), ("AAA", D1, 11.0), ("BBB", D1, 1.0)]), source="t", window=(D1, D1)
+            )
         run.publish()
