@@ -102,8 +102,12 @@ def _write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _sql_list(values: list[str]) -> str:
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+    return "[" + ", ".join(_sql_str(v) for v in values) + "]"
 
 
 class RunLog:
@@ -185,8 +189,8 @@ class WarehouseRun:
             # Files the published catalog points at stay until the run after
             # next: a reader who opened it before this publish may still read them.
             self._keep = {r[0] for r in self._con.execute("SELECT path FROM meta.lake_files").fetchall()}
-        except BaseException:
-            self._release()
+        except BaseException as exc:
+            self.abort(f"{type(exc).__name__}: {exc}")
             raise
 
     def _acquire_lock(self) -> None:
@@ -309,7 +313,7 @@ class WarehouseRun:
             landed_at = _utcnow()
             rows, parts = batch.num_rows, 0
             if rows:
-                parts = self._write_partitions(td, batch, batch_id, scope)
+                parts = self._write_partitions(td, batch, batch_id, source, landed_at, scope)
             self.con.execute(
                 "INSERT INTO meta.batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [batch_id, dataset, source, self.run_id, self.as_of, window[0], window[1], rows, parts, landed_at],
@@ -341,21 +345,24 @@ class WarehouseRun:
                 f"batch {batch_id} from {source!r} for {td.name}: {nulls} rows have no {td.partition} "
                 f"(the partition date), e.g. rows {bad}"
             )
-        dupes = table.group_by(list(td.key), use_threads=False).aggregate([([], "count_all")])
-        dupes = dupes.filter(pc.greater(dupes.column("count_all"), 1))
-        if dupes.num_rows:
-            sample = dupes.slice(0, 5).drop_columns(["count_all"]).to_pylist()
+        return table
+
+    def _check_keys(self, td: TableDef, batch_id: str, source: str) -> None:
+        # Every key includes the partition date, so a batch without duplicated keys keeps raw unique.
+        keys = ", ".join(td.key)
+        dupes = self.con.execute(
+            f"SELECT {keys}, count(*) AS n FROM _batch GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL"
+        ).fetchall()
+        if dupes:
+            sample = [dict(zip(td.key, row[:-1], strict=True)) for row in dupes[:5]]
             raise LandingError(
-                f"batch {batch_id} from {source!r} for {td.name}: {dupes.num_rows} keys {list(td.key)} "
+                f"batch {batch_id} from {source!r} for {td.name}: {len(dupes)} keys {list(td.key)} "
                 f"appear more than once, e.g. {sample}"
             )
-        n = table.num_rows
-        loaded_at = pa.array([_utcnow()] * n, type=pa.timestamp("us")) if n else pa.array([], pa.timestamp("us"))
-        table = table.append_column("batch_id", pa.array([batch_id] * n, pa.string()))
-        table = table.append_column("source", pa.array([source] * n, pa.string()))
-        return table.append_column("loaded_at", loaded_at)
 
-    def _write_partitions(self, td: TableDef, batch: pa.Table, batch_id: str, scope: str | None) -> int:
+    def _write_partitions(
+        self, td: TableDef, batch: pa.Table, batch_id: str, source: str, loaded_at: datetime, scope: str | None
+    ) -> int:
         con = self.con
         part = td.partition
         assert part is not None
@@ -363,9 +370,9 @@ class WarehouseRun:
         dataset_dir.mkdir(parents=True, exist_ok=True)
         con.register("_batch", batch)
         try:
-            touched = [r[0] for r in con.execute(f"SELECT DISTINCT {part} FROM _batch ORDER BY 1").fetchall()]
-            con.execute("CREATE OR REPLACE TEMP TABLE _touched (d DATE)")
-            con.executemany("INSERT INTO _touched VALUES (?)", [[d] for d in touched])
+            self._check_keys(td, batch_id, source)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT {part} AS d FROM _batch")
+            touched = con.execute("SELECT count(*) FROM _touched").fetchone()[0]  # type: ignore[index]
             old = [
                 r[0]
                 for r in con.execute(
@@ -374,13 +381,18 @@ class WarehouseRun:
                     [td.name],
                 ).fetchall()
             ]
-            source_sql = "SELECT * FROM _batch"
+            # The stamps are constants of the batch: DuckDB adds them as it writes.
+            stamps = (
+                f"{_sql_str(batch_id)} AS batch_id, {_sql_str(source)} AS source, "
+                f"TIMESTAMP '{loaded_at.isoformat(sep=' ')}' AS loaded_at"
+            )
+            source_sql = f"SELECT *, {stamps} FROM _batch"
             if scope and old:
                 # A partial batch (some tickers) keeps the other tickers' rows of the partitions it touches.
                 paths = _sql_list([str(self.data_dir / p) for p in old])
                 cols = ", ".join(td.column_names)
                 source_sql = (
-                    f"SELECT {cols} FROM _batch UNION ALL SELECT {cols} FROM read_parquet({paths}, union_by_name = true) "
+                    f"{source_sql} UNION ALL SELECT {cols} FROM read_parquet({paths}, union_by_name = true) "
                     f"WHERE {scope} NOT IN (SELECT DISTINCT {scope} FROM _batch)"
                 )
             con.execute(
@@ -404,9 +416,25 @@ class WarehouseRun:
             "DELETE FROM meta.lake_files WHERE layer = 'raw' AND dataset = ? AND part_date IN (SELECT d FROM _touched)",
             [td.name],
         )
-        con.executemany("INSERT INTO meta.lake_files VALUES (?, ?, ?, ?, ?, ?, ?)", entries)
+        # One set-based insert: row-by-row inserts cost seconds for a 10-year batch of daily partitions.
+        manifest = pa.table(
+            {
+                "layer": [e[0] for e in entries],
+                "dataset": [e[1] for e in entries],
+                "part_date": pa.array([e[2] for e in entries], pa.date32()),
+                "path": [e[3] for e in entries],
+                "batch_id": [e[4] for e in entries],
+                "rows": pa.array([e[5] for e in entries], pa.int64()),
+                "written_at": pa.array([e[6] for e in entries], pa.timestamp("us")),
+            }
+        )
+        con.register("_manifest", manifest)
+        try:
+            con.execute("INSERT INTO meta.lake_files SELECT * FROM _manifest")
+        finally:
+            con.unregister("_manifest")
         self._refresh_raw_view(td.name)
-        return len(touched)
+        return int(touched)
 
     def _refresh_raw_view(self, dataset: str) -> None:
         con = self.con
