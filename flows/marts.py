@@ -12,6 +12,7 @@ from prefect.cache_policies import NONE
 from flows.runtime import RunContext, current
 from transforms.daily_prices import daily_prices
 from transforms.index_membership import index_membership
+from transforms.options_activity import COMPARE_COLUMNS, compare_underlyings, options_activity
 from transforms.risk_free import risk_free
 
 
@@ -46,8 +47,28 @@ def _build_daily_prices(ctx: RunContext) -> pd.DataFrame:
     return daily_prices(bars, shares, ctx.as_of)
 
 
+def _build_options_activity(ctx: RunContext) -> pd.DataFrame:
+    chain = _frame(
+        ctx,
+        "SELECT underlying, trade_date, expiry, option_type, strike, volume, open_interest, iv, delta "
+        "FROM staging.options WHERE trade_date <= ?",
+    )
+    return options_activity(chain)
+
+
+def _build_options_small_vs_large(ctx: RunContext) -> pd.DataFrame:
+    activity = _frame(ctx, "SELECT * FROM options_activity WHERE trade_date <= ?")
+    if not (activity["underlying"] == SMALL_CAP_OPTIONS).any():
+        return pd.DataFrame(columns=COMPARE_COLUMNS)
+    return compare_underlyings(activity, small=SMALL_CAP_OPTIONS, large=LARGE_CAP_OPTIONS)
+
+
 def _build_risk_free(ctx: RunContext) -> pd.DataFrame:
     return risk_free(_frame(ctx, "SELECT series, date, value FROM staging.rates WHERE date <= ?"), ctx.as_of)
+
+
+# The small-cap index's option underlying, and the large-cap one it is compared with.
+SMALL_CAP_OPTIONS, LARGE_CAP_OPTIONS = "IWM", "SPY"
 
 
 @dataclass(frozen=True)
@@ -63,6 +84,8 @@ MARTS: tuple[Mart, ...] = (
     Mart("risk_free", ("rates",), _build_risk_free),
     Mart("index_membership", ("constituents",), _build_index_membership),
     Mart("daily_prices", ("prices", "shares_outstanding", "companies"), _build_daily_prices),
+    Mart("options_activity", ("options",), _build_options_activity),
+    Mart("options_small_vs_large", ("options",), _build_options_small_vs_large),
 )
 
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.xdist_group("prefect")
 
 AS_OF = date(2025, 6, 30)
 LATER = date(2025, 8, 29)
-MARTS = ["daily_prices", "index_membership", "risk_free"]
+MARTS = ["daily_prices", "index_membership", "risk_free", "options_activity", "options_small_vs_large"]
 
 
 def frame(data_dir: Path, sql: str) -> pd.DataFrame:
@@ -53,6 +53,21 @@ def test_nightly_seeds_history_then_a_rerun_changes_nothing(demo_env: Path) -> N
     assert len(batches) == 9 and (batches["window_end"].dt.date == AS_OF).all()
     px = batches.set_index("dataset").loc["prices"]
     assert px["window_start"].date() == date(2023, 6, 30) and px["partitions"] > 400
+
+    # options marts end to end: sums from the raw chain, z-score history rule, the IWM-SPY spread
+    day = frame(demo_env, "SELECT max(trade_date) AS d FROM raw.options")["d"].iloc[0].date()
+    raw_puts = frame(
+        demo_env,
+        f"SELECT sum(volume) AS v FROM raw.options WHERE underlying = 'IWM' AND option_type = 'P' "
+        f"AND trade_date = DATE '{day}'",
+    )["v"].iloc[0]
+    iwm = frame(demo_env, "SELECT * FROM options_activity WHERE underlying = 'IWM' ORDER BY trade_date")
+    assert iwm.loc[iwm["trade_date"].dt.date == day, "put_volume"].item() == raw_puts
+    assert iwm["put_volume_z"].iloc[:20].isna().all() and iwm["put_volume_z"].iloc[20:].notna().all()
+    spread = frame(demo_env, "SELECT * FROM options_small_vs_large")
+    assert len(spread) == len(iwm)
+    diff = spread["small_pc_volume_ratio"] - spread["large_pc_volume_ratio"]
+    assert (abs(diff - spread["pc_volume_ratio_spread"]) < 1e-12).all()
 
     second = nightly(as_of=AS_OF)
     after = snapshot(demo_env)

@@ -90,3 +90,107 @@ COMMENT ON COLUMN pipeline_runs.ended_at IS 'End time, UTC; null for a run found
 COMMENT ON COLUMN pipeline_runs.state IS 'published (its results are what this file holds), failed (nothing of it was published; see error), or crashed (killed mid-way; nothing of it was published).';
 COMMENT ON COLUMN pipeline_runs.rows IS 'JSON object: rows landed per raw dataset and rows per table rebuilt by the run.';
 COMMENT ON COLUMN pipeline_runs.error IS 'Why the run failed: the step and the message; null when it published.';
+
+CREATE TABLE options_activity (
+    underlying VARCHAR NOT NULL,
+    trade_date DATE NOT NULL,
+    put_volume DOUBLE,
+    call_volume DOUBLE,
+    put_oi DOUBLE,
+    call_oi DOUBLE,
+    pc_volume_ratio DOUBLE,
+    pc_oi_ratio DOUBLE,
+    skew_25d DOUBLE,
+    skew_days DOUBLE,
+    put_iv_25d DOUBLE,
+    call_iv_25d DOUBLE,
+    put_volume_z DOUBLE,
+    pc_volume_z DOUBLE,
+    hedging_spike BOOLEAN NOT NULL,
+    put_volume_0_7 DOUBLE,
+    call_volume_0_7 DOUBLE,
+    put_oi_0_7 DOUBLE,
+    call_oi_0_7 DOUBLE,
+    pc_volume_ratio_0_7 DOUBLE,
+    pc_oi_ratio_0_7 DOUBLE,
+    put_volume_8_30 DOUBLE,
+    call_volume_8_30 DOUBLE,
+    put_oi_8_30 DOUBLE,
+    call_oi_8_30 DOUBLE,
+    pc_volume_ratio_8_30 DOUBLE,
+    pc_oi_ratio_8_30 DOUBLE,
+    put_volume_31_90 DOUBLE,
+    call_volume_31_90 DOUBLE,
+    put_oi_31_90 DOUBLE,
+    call_oi_31_90 DOUBLE,
+    pc_volume_ratio_31_90 DOUBLE,
+    pc_oi_ratio_31_90 DOUBLE,
+    put_volume_over_90 DOUBLE,
+    call_volume_over_90 DOUBLE,
+    put_oi_over_90 DOUBLE,
+    call_oi_over_90 DOUBLE,
+    pc_volume_ratio_over_90 DOUBLE,
+    pc_oi_ratio_over_90 DOUBLE,
+    PRIMARY KEY (underlying, trade_date)
+);
+COMMENT ON TABLE options_activity IS 'Options activity per underlying and trading day up to the run''s as_of, from the daily chain snapshots: put and call volume and open interest, put/call ratios in total and by days-to-expiry bucket, 25-delta skew near 30 days, and the put-volume z-score that flags hedging spikes.';
+COMMENT ON COLUMN options_activity.underlying IS 'Underlying symbol of the option chain (IWM for small caps, SPY for large caps).';
+COMMENT ON COLUMN options_activity.trade_date IS 'Trading day of the chain snapshot (NYSE session).';
+COMMENT ON COLUMN options_activity.put_volume IS 'Contracts traded in puts that day, all expiries; null when the chain reports no volume at all.';
+COMMENT ON COLUMN options_activity.call_volume IS 'Contracts traded in calls that day, all expiries.';
+COMMENT ON COLUMN options_activity.put_oi IS 'Open interest in puts, contracts, all expiries.';
+COMMENT ON COLUMN options_activity.call_oi IS 'Open interest in calls, contracts, all expiries.';
+COMMENT ON COLUMN options_activity.pc_volume_ratio IS 'Put volume / call volume; null when call volume is zero or unknown.';
+COMMENT ON COLUMN options_activity.pc_oi_ratio IS 'Put open interest / call open interest; null when call open interest is zero or unknown.';
+COMMENT ON COLUMN options_activity.skew_25d IS '25-delta skew at about 30 days: implied volatility of the 25-delta put minus that of the 25-delta call, as a fraction (0.05 = 5 vol points); interpolated in delta within an expiry and linearly in days between the expiries either side of 30 days; null where not computable.';
+COMMENT ON COLUMN options_activity.skew_days IS 'Days to expiry the skew refers to: 30 when interpolated between two expiries, else the days of the one expiry used.';
+COMMENT ON COLUMN options_activity.put_iv_25d IS 'Implied volatility of the 25-delta put at about 30 days, annualised fraction.';
+COMMENT ON COLUMN options_activity.call_iv_25d IS 'Implied volatility of the 25-delta call at about 30 days, annualised fraction.';
+COMMENT ON COLUMN options_activity.put_volume_z IS 'Z-score of put volume against the previous 60 trading days of this underlying (the day itself excluded, sample standard deviation); null with fewer than 20 days of history.';
+COMMENT ON COLUMN options_activity.pc_volume_z IS 'Z-score of the put/call volume ratio against the previous 60 trading days (the day itself excluded); null with fewer than 20 days of history.';
+COMMENT ON COLUMN options_activity.hedging_spike IS 'True when put_volume_z >= 2: unusual buying of protection; false when the z-score is null.';
+COMMENT ON COLUMN options_activity.put_volume_0_7 IS 'Put volume in expiries 0 to 7 calendar days out.';
+COMMENT ON COLUMN options_activity.call_volume_0_7 IS 'Call volume in expiries 0 to 7 calendar days out.';
+COMMENT ON COLUMN options_activity.put_oi_0_7 IS 'Put open interest in expiries 0 to 7 calendar days out.';
+COMMENT ON COLUMN options_activity.call_oi_0_7 IS 'Call open interest in expiries 0 to 7 calendar days out.';
+COMMENT ON COLUMN options_activity.pc_volume_ratio_0_7 IS 'Put/call volume ratio in expiries 0 to 7 calendar days out.';
+COMMENT ON COLUMN options_activity.pc_oi_ratio_0_7 IS 'Put/call open-interest ratio in expiries 0 to 7 calendar days out.';
+COMMENT ON COLUMN options_activity.put_volume_8_30 IS 'Put volume in expiries 8 to 30 calendar days out.';
+COMMENT ON COLUMN options_activity.call_volume_8_30 IS 'Call volume in expiries 8 to 30 calendar days out.';
+COMMENT ON COLUMN options_activity.put_oi_8_30 IS 'Put open interest in expiries 8 to 30 calendar days out.';
+COMMENT ON COLUMN options_activity.call_oi_8_30 IS 'Call open interest in expiries 8 to 30 calendar days out.';
+COMMENT ON COLUMN options_activity.pc_volume_ratio_8_30 IS 'Put/call volume ratio in expiries 8 to 30 calendar days out.';
+COMMENT ON COLUMN options_activity.pc_oi_ratio_8_30 IS 'Put/call open-interest ratio in expiries 8 to 30 calendar days out.';
+COMMENT ON COLUMN options_activity.put_volume_31_90 IS 'Put volume in expiries 31 to 90 calendar days out.';
+COMMENT ON COLUMN options_activity.call_volume_31_90 IS 'Call volume in expiries 31 to 90 calendar days out.';
+COMMENT ON COLUMN options_activity.put_oi_31_90 IS 'Put open interest in expiries 31 to 90 calendar days out.';
+COMMENT ON COLUMN options_activity.call_oi_31_90 IS 'Call open interest in expiries 31 to 90 calendar days out.';
+COMMENT ON COLUMN options_activity.pc_volume_ratio_31_90 IS 'Put/call volume ratio in expiries 31 to 90 calendar days out.';
+COMMENT ON COLUMN options_activity.pc_oi_ratio_31_90 IS 'Put/call open-interest ratio in expiries 31 to 90 calendar days out.';
+COMMENT ON COLUMN options_activity.put_volume_over_90 IS 'Put volume in expiries more than 90 calendar days out.';
+COMMENT ON COLUMN options_activity.call_volume_over_90 IS 'Call volume in expiries more than 90 calendar days out.';
+COMMENT ON COLUMN options_activity.put_oi_over_90 IS 'Put open interest in expiries more than 90 calendar days out.';
+COMMENT ON COLUMN options_activity.call_oi_over_90 IS 'Call open interest in expiries more than 90 calendar days out.';
+COMMENT ON COLUMN options_activity.pc_volume_ratio_over_90 IS 'Put/call volume ratio in expiries more than 90 calendar days out.';
+COMMENT ON COLUMN options_activity.pc_oi_ratio_over_90 IS 'Put/call open-interest ratio in expiries more than 90 calendar days out.';
+
+CREATE TABLE options_small_vs_large (
+    trade_date DATE NOT NULL,
+    small VARCHAR NOT NULL,
+    large VARCHAR NOT NULL,
+    small_pc_volume_ratio DOUBLE,
+    large_pc_volume_ratio DOUBLE,
+    small_pc_oi_ratio DOUBLE,
+    large_pc_oi_ratio DOUBLE,
+    pc_volume_ratio_spread DOUBLE,
+    PRIMARY KEY (trade_date)
+);
+COMMENT ON TABLE options_small_vs_large IS 'Small caps against large caps in options, per trading day: IWM and SPY put/call ratios side by side and their spread.';
+COMMENT ON COLUMN options_small_vs_large.trade_date IS 'Trading day.';
+COMMENT ON COLUMN options_small_vs_large.small IS 'The small-cap underlying (IWM).';
+COMMENT ON COLUMN options_small_vs_large.large IS 'The large-cap underlying compared with it (SPY).';
+COMMENT ON COLUMN options_small_vs_large.small_pc_volume_ratio IS 'Put/call volume ratio of the small-cap underlying.';
+COMMENT ON COLUMN options_small_vs_large.large_pc_volume_ratio IS 'Put/call volume ratio of the large-cap underlying.';
+COMMENT ON COLUMN options_small_vs_large.small_pc_oi_ratio IS 'Put/call open-interest ratio of the small-cap underlying.';
+COMMENT ON COLUMN options_small_vs_large.large_pc_oi_ratio IS 'Put/call open-interest ratio of the large-cap underlying.';
+COMMENT ON COLUMN options_small_vs_large.pc_volume_ratio_spread IS 'Small minus large put/call volume ratio: positive when protection is bought more heavily on small caps; null when either side is missing.';
