@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sources.base import DATASETS
@@ -63,6 +64,31 @@ class Settings(BaseSettings):
     demo_seed: int = Field(default=7, description="seed of the demo market: same seed, same market")
     lock_timeout_seconds: float = Field(default=0.0, description="how long a run waits for another writer to finish")
 
+    # Real providers: base URLs are settings so a mirror or a local test server can stand in.
+    sec_user_agent: str | None = Field(default=None, description="SEC asks for a contact: 'Name name@example.com'")
+    sec_data_url: str = "https://data.sec.gov"
+    sec_www_url: str = "https://www.sec.gov"
+    sec_rate_per_second: float = Field(default=10.0, description="SEC's fair-access limit, across the whole run")
+    yahoo_url: str = "https://query2.finance.yahoo.com"
+    stooq_url: str = "https://stooq.com"
+    cboe_url: str = "https://cdn.cboe.com"
+    fred_url: str = "https://fred.stlouisfed.org"
+    fred_api_url: str = "https://api.stlouisfed.org"
+    ishares_small_cap_url: str = (
+        "https://www.ishares.com/us/products/239710/ishares-russell-2000-etf/1467271812596.ajax"
+        "?fileType=csv&fileName=IWM_holdings&dataType=fund"
+    )
+    ishares_large_cap_url: str | None = None
+    options_underlyings: str = Field(default="IWM,SPY", description="underlyings whose chains are kept each day")
+    http_timeout_seconds: float = 30.0
+    http_retries: int = 4
+    http_backoff_seconds: tuple[float, ...] = Field(default=(1.0, 2.0, 4.0, 8.0), description="waits between retries")
+    # Secrets: read from the environment at run time (or a Prefect Secret block named here); never logged.
+    fred_api_key: SecretStr | None = None
+    fred_api_key_block: str | None = None
+    fmp_api_key: SecretStr | None = None
+    fmp_api_key_block: str | None = None
+
     source_rates: str = "demo"
     source_prices: str = "demo"
     source_constituents: str = "demo"
@@ -105,6 +131,20 @@ class Settings(BaseSettings):
                 f"{name!r}: that provider of {dataset} is not built yet; available now: {sorted(AVAILABLE[dataset])}"
             )
         return name
+
+    @model_validator(mode="after")
+    def _sec_contact(self) -> Settings:
+        uses_sec = [d for d in DATASETS if getattr(self, f"source_{d}") == "sec"]
+        if uses_sec and not re.search(r"[\w.+-]+@[\w-]+\.[\w.-]+", self.sec_user_agent or ""):
+            raise ValueError(
+                f"EEA_SEC_USER_AGENT must name a contact with an e-mail address (SEC's fair-access rule) "
+                f"because {', '.join(uses_sec)} come from sec; e.g. EEA_SEC_USER_AGENT='Jane Doe jane@example.com'"
+            )
+        return self
+
+    @property
+    def option_underlyings(self) -> tuple[str, ...]:
+        return tuple(u.strip().upper() for u in self.options_underlyings.split(",") if u.strip())
 
     def source_for(self, dataset: str) -> str:
         """The provider configured for a dataset."""

@@ -90,6 +90,23 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_load(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    settings.resolved_as_of(args.as_of)
+    from flows.load import load
+    from sources.base import SourceError
+
+    try:
+        result = load(
+            dataset=args.dataset, provider=args.source, files=args.files, as_of=args.as_of, ticker=args.ticker
+        )
+    except SourceError as exc:
+        print(f"eea: nothing was loaded: {exc}", file=sys.stderr)
+        return 1
+    print_summary(settings, result)
+    return 0
+
+
 def _cmd_query(args: argparse.Namespace) -> int:
     settings = load_settings()
     con = connect_readonly(settings.data_dir)
@@ -118,6 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     bf.add_argument("start", type=_date)
     bf.add_argument("end", type=_date)
     bf.set_defaults(func=_cmd_backfill)
+    ld = sub.add_parser("load", help="load downloaded payloads through the same parser and warehouse path")
+    ld.add_argument("dataset", help="constituents, prices, rates, fundamentals, companies or options")
+    ld.add_argument("--source", required=True, help="the provider whose format the files are in")
+    ld.add_argument("--as-of", type=_date, default=None, help="run date; rows dated after it do not land")
+    ld.add_argument("--ticker", default=None, help="ticker, where the payload does not name it")
+    ld.add_argument("files", nargs="+")
+    ld.set_defaults(func=_cmd_load)
     q = sub.add_parser("query", help="run SQL on the published warehouse, read-only")
     q.add_argument("sql")
     q.add_argument("--csv", help="write the result to this CSV file")

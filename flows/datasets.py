@@ -17,10 +17,11 @@ from sources.base import Request, SourceError
 from warehouse.store import Landed
 
 # Which raw datasets each dataset flow lands (SEC gives facts, share counts and reference data together).
+# Constituents first: per-ticker providers ask for the index members it lands.
 FLOW_DATASETS: dict[str, tuple[str, ...]] = {
+    "constituents": ("constituents",),
     "rates": ("rates",),
     "prices": ("prices",),
-    "constituents": ("constituents",),
     "fundamentals": ("companies", "shares_outstanding", "fundamentals"),
     "estimates": ("estimates",),
     "transcripts": ("transcripts",),
@@ -67,19 +68,45 @@ def _transient(task: Any, task_run: Any, state: State) -> bool:
     return isinstance(exc, TRANSIENT)
 
 
+def universe(ctx: RunContext, dataset: str) -> tuple[str, ...] | None:
+    """The tickers a per-ticker provider is asked for: option underlyings, else both indexes' latest members."""
+    if dataset == "options":
+        return ctx.settings.option_underlyings
+    members = ctx.run.query(
+        "SELECT DISTINCT ticker FROM staging.constituents WHERE as_of = "
+        "(SELECT max(as_of) FROM staging.constituents WHERE as_of <= ?) ORDER BY ticker",
+        [ctx.as_of],
+    ).column("ticker")
+    return tuple(members.to_pylist())
+
+
 @task(retries=3, retry_delay_seconds=[2, 10, 30], retry_condition_fn=_transient, cache_policy=NONE)
 def extract(dataset: str, start: date, end: date) -> pa.Table:
     """Fetch one dataset's rows for [start, end] from its configured source."""
     ctx = current()
     source = ctx.source(dataset)
-    return source.fetch(Request(dataset=dataset, start=start, end=end))
+    per_ticker = dataset in getattr(source, "scope", {})
+    tickers = universe(ctx, dataset) if per_ticker else None
+    if per_ticker and not tickers:
+        get_run_logger().warning("%s: no index members known on %s yet; land constituents first", dataset, ctx.as_of)
+    table = source.fetch(Request(dataset=dataset, start=start, end=end, tickers=tickers))
+    missing = getattr(source, "missing", {}).get(dataset) or {}
+    if missing:
+        ctx.missing[dataset] = missing
+        shown = ", ".join(f"{t} ({why})" for t, why in list(missing.items())[:10])
+        get_run_logger().warning(
+            "%s: %d of %d tickers missing from %s; the rest landed: %s",
+            dataset, len(missing), len(tickers or ()), source.name, shown,
+        )  # fmt: skip
+    return table
 
 
 @task(cache_policy=NONE)
 def land(dataset: str, table: pa.Table, start: date, end: date) -> Landed:
     """Write the batch to the lake in the run's working copy, replacing the partitions it covers."""
     ctx = current()
-    return ctx.run.land(dataset, table, source=ctx.settings.source_for(dataset), window=(start, end))
+    scope = getattr(ctx.source(dataset), "scope", {}).get(dataset)
+    return ctx.run.land(dataset, table, source=ctx.settings.source_for(dataset), window=(start, end), scope=scope)
 
 
 def land_datasets(datasets: tuple[str, ...], start: date | None = None, end: date | None = None) -> dict[str, int]:
@@ -115,6 +142,7 @@ def finish(ctx: RunContext) -> dict[str, Any]:
         "warehouse": str(path),
         "rows": dict(ctx.run.rows),
         "timings": {k: round(v, 3) for k, v in ctx.timings.items()},
+        "missing": {k: sorted(v) for k, v in ctx.missing.items()},
         "flow_started": ctx.started,
         "flow_body_seconds": time.perf_counter() - ctx.started,
     }
@@ -173,9 +201,9 @@ def options(as_of: date | None = None, start: date | None = None) -> dict[str, A
 
 
 DATASET_FLOWS = {
+    "constituents": constituents,
     "rates": rates,
     "prices": prices,
-    "constituents": constituents,
     "fundamentals": fundamentals,
     "estimates": estimates,
     "transcripts": transcripts,

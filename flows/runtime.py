@@ -29,10 +29,12 @@ class RunContext:
     timings: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
+    missing: dict[str, dict[str, str]] = field(default_factory=dict)
+
     def source(self, dataset: str) -> Source:
         name = self.settings.source_for(dataset)
         if name not in self.sources:
-            self.sources[name] = build_source(name, self.settings)
+            self.sources[name] = build_source(name, self.settings, secrets=resolve_secrets(self.settings, name))
         return self.sources[name]
 
     @contextlib.contextmanager
@@ -42,6 +44,27 @@ class RunContext:
             yield
         finally:
             self.timings[step] = self.timings.get(step, 0.0) + time.perf_counter() - start
+
+
+# Which secret each provider needs: (settings field with the value, settings field naming a Prefect Secret block).
+SECRETS: dict[str, tuple[str, str, str]] = {"fred": ("fred_api_key", "fred_api_key", "fred_api_key_block")}
+
+
+def resolve_secrets(settings: Settings, provider: str) -> dict[str, str]:
+    """The provider's secrets, read now (never at import): from the environment, else a Prefect Secret block."""
+    if provider not in SECRETS:
+        return {}
+    name, env_field, block_field = SECRETS[provider]
+    value = getattr(settings, env_field)
+    if value is not None:
+        return {name: value.get_secret_value()}
+    block = getattr(settings, block_field)
+    if block:
+        from prefect.blocks.system import Secret
+
+        secret: Any = Secret.load(block)  # sync context: a block, not a coroutine
+        return {name: str(secret.get())}
+    return {}
 
 
 _CURRENT: ContextVar[RunContext | None] = ContextVar("eea_run", default=None)

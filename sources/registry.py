@@ -24,13 +24,38 @@ KNOWN: dict[str, frozenset[str]] = {
 assert set(KNOWN) == set(DATASETS)
 
 # Providers this build can actually run; the rest are known but not built yet.
-AVAILABLE: dict[str, frozenset[str]] = {dataset: frozenset({"demo"}) for dataset in DATASETS}
+AVAILABLE: dict[str, frozenset[str]] = {
+    "rates": frozenset({"demo", "fred"}),
+    "prices": frozenset({"demo", "yahoo", "stooq", "cboe"}),
+    "constituents": frozenset({"demo", "ishares"}),
+    "companies": frozenset({"demo", "sec"}),
+    "shares_outstanding": frozenset({"demo", "sec"}),
+    "fundamentals": frozenset({"demo", "sec"}),
+    "estimates": frozenset({"demo"}),
+    "transcripts": frozenset({"demo"}),
+    "options": frozenset({"demo", "cboe", "yahoo"}),
+}
 
 
-def build_source(name: str, settings: Settings) -> Source:
-    """The provider `name`, configured from settings."""
+def build_source(name: str, settings: Settings, secrets: dict[str, str] | None = None) -> Source:
+    """The provider `name`, configured from settings (and secrets resolved by the caller at run time)."""
+    secrets = secrets or {}
     if name == "demo":
         from sources.demo import DemoSource
 
         return DemoSource(seed=settings.demo_seed, n_small=settings.universe_small, n_large=settings.universe_large)
+    from sources import connectors
+
+    if name == "yahoo":
+        return connectors.YahooSource(settings)
+    if name == "stooq":
+        return connectors.StooqSource(settings)
+    if name == "cboe":
+        return connectors.CboeSource(settings)
+    if name == "fred":
+        return connectors.FredSource(settings, api_key=secrets.get("fred_api_key"))
+    if name == "ishares":
+        return connectors.ISharesSource(settings)
+    if name == "sec":
+        return connectors.SecSource(settings)
     raise ValueError(f"provider {name!r} is not available in this build")

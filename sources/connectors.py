@@ -1,0 +1,387 @@
+"""The real providers: each fetches over HTTP with the shared client, parses with its module's pure parser, and answers a Request."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import httpx
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sources.base import Request, SourceError
+from sources.http import HttpClient, user_agent
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+log = logging.getLogger("eea.sources")
+
+
+def _window(table: pa.Table, column: str, start: date, end: date) -> pa.Table:
+    """Rows whose `column` date lies in [start, end]."""
+    if table.num_rows == 0:
+        return table
+    col = table.column(column)
+    mask = pc.and_(
+        pc.greater_equal(col, pa.scalar(start, pa.date32())), pc.less_equal(col, pa.scalar(end, pa.date32()))
+    )
+    return table.filter(mask)
+
+
+def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
+    tables = [t.cast(schema) for t in tables if t.num_rows]
+    return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
+def _contract(dataset: str) -> pa.Schema:
+    from warehouse.ddl import raw_dataset
+
+    return raw_dataset(dataset).arrow_schema(without_stamps=True)
+
+
+def as_traded(table: pa.Table) -> pa.Table:
+    """Split-adjusted bars ('split') back to as-traded ('none') with the split events in the same table, per ticker.
+
+    A payload fetched through its download day holds every split its closes
+    were adjusted for, so this undoes exactly those, once.
+    """
+    if table.num_rows == 0:
+        return table
+    order = pc.sort_indices(table, [("ticker", "ascending"), ("date", "ascending")])
+    t = table.take(order)
+    tickers = t.column("ticker").to_numpy(zero_copy_only=False)
+    starts = np.r_[True, tickers[1:] != tickers[:-1]]
+    log_split = np.log(np.nan_to_num(t.column("split_ratio").to_numpy(zero_copy_only=False), nan=1.0))
+    prefix = np.cumsum(log_split)
+    ends = np.r_[np.flatnonzero(starts)[1:], len(t)] - 1
+    group = np.cumsum(starts) - 1
+    after = prefix[ends][group] - prefix  # log of the splits after each day, same ticker
+    pre_split = pc.equal(t.column("adjusted"), "split").to_numpy(zero_copy_only=False)
+    scale = np.where(pre_split, np.exp(after), 1.0)
+    for name in ("open", "high", "low", "close"):
+        values = t.column(name).to_numpy(zero_copy_only=False).astype("float64")
+        t = t.set_column(t.schema.get_field_index(name), name, pa.array(values * scale))
+    volume = t.column("volume").to_numpy(zero_copy_only=False).astype("float64")
+    t = t.set_column(t.schema.get_field_index("volume"), "volume", pa.array(volume / scale))
+    basis = pc.if_else(pc.equal(t.column("adjusted"), "split"), "none", t.column("adjusted"))
+    return t.set_column(t.schema.get_field_index("adjusted"), "adjusted", basis)
+
+
+class _PerTicker:
+    """Fetch one payload per ticker; a ticker that fails is reported as missing and the rest go on."""
+
+    name = ""
+    # A batch holds only the tickers that answered, so it replaces only their rows of a partition.
+    scope: ClassVar[dict[str, str]] = {
+        "prices": "ticker",
+        "options": "underlying",
+        "companies": "cik",
+        "fundamentals": "cik",
+        "shares_outstanding": "cik",
+    }
+
+    def __init__(self) -> None:
+        self.missing: dict[str, dict[str, str]] = {}
+
+    def _each(
+        self, dataset: str, tickers: Iterable[str], fetch_one: Callable[[str], pa.Table | None]
+    ) -> list[pa.Table]:
+        out, missing = [], {}
+        for ticker in tickers:
+            try:
+                table = fetch_one(ticker)
+            except SourceError as exc:
+                missing[ticker] = str(exc)
+                log.warning("%s: %s missing for %s: %s", self.name, dataset, ticker, exc)
+                continue
+            if table is not None and table.num_rows:
+                out.append(table)
+        self.missing[dataset] = missing
+        return out
+
+
+def _need_tickers(request: Request, provider: str) -> tuple[str, ...]:
+    if not request.tickers:
+        raise SourceError(f"{provider}: {request.dataset} is fetched per ticker; the request named no tickers")
+    return request.tickers
+
+
+def _client(settings: Settings, provider: str, base_url: str, **kwargs: Any) -> HttpClient:
+    return HttpClient(
+        provider,
+        base_url,
+        timeout=settings.http_timeout_seconds,
+        retries=settings.http_retries,
+        backoff=settings.http_backoff_seconds,
+        **kwargs,
+    )
+
+
+def _epoch(day: date) -> int:
+    return int(datetime.combine(day, time(0, 0), tzinfo=UTC).timestamp())
+
+
+class YahooSource(_PerTicker):
+    """Yahoo: daily bars from the chart API v8 (prices) and option chains from v7 (options)."""
+
+    name = "yahoo"
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.client = _client(settings, self.name, settings.yahoo_url)
+
+    def datasets(self) -> frozenset[str]:
+        return frozenset({"prices", "options"})
+
+    def fetch(self, request: Request) -> pa.Table:
+        if request.dataset == "prices":
+            return self._prices(request)
+        if request.dataset == "options":
+            return self._options(request)
+        raise SourceError(f"yahoo does not provide {request.dataset}")
+
+    def _prices(self, request: Request) -> pa.Table:
+        from sources.yahoo import parse_chart
+
+        # Yahoo's closes are split-adjusted as of the download, so ask through today:
+        # the payload then holds every split its closes carry, and as_traded undoes them once.
+        until = max(request.end, datetime.now(UTC).date()) + timedelta(days=1)
+
+        def one(ticker: str) -> pa.Table:
+            res = self.client.get(
+                f"/v8/finance/chart/{ticker}",
+                {"period1": _epoch(request.start), "period2": _epoch(until), "interval": "1d", "events": "div|split"},
+            )
+            if res.empty:
+                return _contract("prices").empty_table()
+            return _window(as_traded(parse_chart(res.content, origin=res.url)), "date", request.start, request.end)
+
+        return _concat(self._each("prices", _need_tickers(request, self.name), one), _contract("prices"))
+
+    def _options(self, request: Request) -> pa.Table:
+        from sources.yahoo_options import expiration_dates, parse_yahoo_options
+
+        def one(underlying: str) -> pa.Table:
+            first = self.client.get(f"/v7/finance/options/{underlying}")
+            payloads, origins = [first.content], [first.url]
+            for expiry in expiration_dates(first.content)[1:]:
+                res = self.client.get(f"/v7/finance/options/{underlying}", {"date": expiry})
+                payloads.append(res.content)
+                origins.append(res.url)
+            table = parse_yahoo_options(payloads, origins=origins)
+            return _window(table, "trade_date", request.start, request.end)
+
+        return _concat(self._each("options", _need_tickers(request, self.name), one), _contract("options"))
+
+
+class StooqSource(_PerTicker):
+    """Stooq: daily bars as CSV (split- and dividend-adjusted by Stooq)."""
+
+    name = "stooq"
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.client = _client(settings, self.name, settings.stooq_url)
+
+    def datasets(self) -> frozenset[str]:
+        return frozenset({"prices"})
+
+    def fetch(self, request: Request) -> pa.Table:
+        from sources.stooq import parse_stooq_csv
+
+        def one(ticker: str) -> pa.Table:
+            res = self.client.get(
+                "/q/d/l/",
+                {"s": f"{ticker.lower()}.us", "i": "d", "d1": f"{request.start:%Y%m%d}", "d2": f"{request.end:%Y%m%d}"},
+                expect="csv",
+            )
+            if res.empty:
+                return _contract("prices").empty_table()
+            return _window(
+                parse_stooq_csv(res.content, origin=res.url, ticker=ticker), "date", request.start, request.end
+            )
+
+        return _concat(self._each("prices", _need_tickers(request, self.name), one), _contract("prices"))
+
+
+class CboeSource(_PerTicker):
+    """Cboe delayed quotes: daily history (prices) and today's option chain (options; Cboe keeps no history)."""
+
+    name = "cboe"
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.client = _client(settings, self.name, settings.cboe_url)
+
+    def datasets(self) -> frozenset[str]:
+        return frozenset({"prices", "options"})
+
+    def fetch(self, request: Request) -> pa.Table:
+        if request.dataset == "prices":
+            from sources.cboe_prices import parse_cboe_history
+
+            def price(ticker: str) -> pa.Table:
+                res = self.client.get(f"/api/global/delayed_quotes/charts/historical/{ticker}.json")
+                table = parse_cboe_history(res.content, origin=res.url, ticker=ticker)
+                return _window(table, "date", request.start, request.end)
+
+            return _concat(self._each("prices", _need_tickers(request, self.name), price), _contract("prices"))
+        if request.dataset == "options":
+            from sources.cboe_options import parse_cboe_chain
+
+            def chain(underlying: str) -> pa.Table:
+                res = self.client.get(f"/api/global/delayed_quotes/options/{underlying}.json")
+                table = parse_cboe_chain(res.content, origin=res.url)
+                # The chain is a snapshot of now: it lands only if its session is in the window.
+                return _window(table, "trade_date", request.start, request.end)
+
+            return _concat(self._each("options", _need_tickers(request, self.name), chain), _contract("options"))
+        raise SourceError(f"cboe does not provide {request.dataset}")
+
+
+class FredSource:
+    """FRED: the 10-year Treasury (DGS10), from the API when a key is configured, else the keyless CSV."""
+
+    name = "fred"
+    series = "DGS10"
+
+    def __init__(self, settings: Settings, api_key: str | None = None) -> None:
+        self.api_key = api_key
+        self.csv = _client(settings, self.name, settings.fred_url)
+        self.api = _client(settings, self.name, settings.fred_api_url)
+
+    def datasets(self) -> frozenset[str]:
+        return frozenset({"rates"})
+
+    def fetch(self, request: Request) -> pa.Table:
+        from sources.fred import parse_fred_csv, parse_fred_json
+
+        if self.api_key:
+            res = self.api.get(
+                "/fred/series/observations",
+                {
+                    "series_id": self.series,
+                    "api_key": self.api_key,
+                    "file_type": "json",
+                    "observation_start": request.start.isoformat(),
+                    "observation_end": request.end.isoformat(),
+                },
+            )
+            table = parse_fred_json(res.content, origin=res.url, series=self.series)
+        else:
+            res = self.csv.get(
+                "/graph/fredgraph.csv",
+                {"id": self.series, "cosd": request.start.isoformat(), "coed": request.end.isoformat()},
+                expect="csv",
+            )
+            table = parse_fred_csv(res.content, origin=res.url, series=self.series)
+        return _window(table, "date", request.start, request.end)
+
+
+class ISharesSource:
+    """iShares: the IWM holdings file (and optionally a large-cap fund's) as today's membership snapshot."""
+
+    name = "ishares"
+
+    def __init__(self, settings: Settings) -> None:
+        self.urls = {"russell_2000": settings.ishares_small_cap_url}
+        if settings.ishares_large_cap_url:
+            self.urls["large_cap"] = settings.ishares_large_cap_url
+        self.settings = settings
+
+    def datasets(self) -> frozenset[str]:
+        return frozenset({"constituents"})
+
+    def fetch(self, request: Request) -> pa.Table:
+        from sources.ishares import parse_holdings
+
+        out = []
+        for index_name, url in self.urls.items():
+            parsed = httpx.URL(url)
+            client = _client(self.settings, self.name, str(parsed.copy_with(raw_path=b"/", query=None)).rstrip("/"))
+            res = client.get(parsed.path, dict(parsed.params), expect="csv")
+            table, as_of = parse_holdings(res.content, origin=res.url, as_of=request.end, index_name=index_name)
+            if not request.start <= as_of <= request.end:
+                # iShares serves only today's holdings: history comes from files (eea load).
+                log.warning(
+                    "ishares: %s holdings are as of %s, outside %s..%s", index_name, as_of, request.start, request.end
+                )
+                continue
+            out.append(table)
+        return _concat(out, _contract("constituents"))
+
+
+class SecSource(_PerTicker):
+    """SEC EDGAR: company facts (fundamentals, shares outstanding) and submissions (companies), at most N requests a second."""
+
+    name = "sec"
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        headers = {"User-Agent": user_agent(settings.sec_user_agent or "")}
+        limiter_rate = settings.sec_rate_per_second
+        self.data = _client(settings, self.name, settings.sec_data_url, headers=headers, rate_per_second=limiter_rate)
+        self.www = _client(settings, self.name, settings.sec_www_url, headers=headers, rate_per_second=limiter_rate)
+        self._ciks: dict[str, int] | None = None
+        self._facts: dict[str, tuple[pa.Table, pa.Table]] = {}
+        self.not_us_gaap: list[str] = []
+
+    def datasets(self) -> frozenset[str]:
+        return frozenset({"companies", "shares_outstanding", "fundamentals"})
+
+    def ciks(self) -> dict[str, int]:
+        from sources.sec import parse_company_tickers
+
+        if self._ciks is None:
+            res = self.www.get("/files/company_tickers.json")
+            self._ciks = parse_company_tickers(res.content, origin=res.url)
+        return self._ciks
+
+    def _cik(self, ticker: str) -> int:
+        cik = self.ciks().get(ticker.upper())
+        if cik is None:
+            raise SourceError(f"sec: no CIK for ticker {ticker} in company_tickers.json")
+        return cik
+
+    def _company_facts(self, ticker: str) -> tuple[pa.Table, pa.Table]:
+        from sources.sec import has_us_gaap, parse_companyfacts
+
+        if ticker not in self._facts:
+            res = self.data.get(f"/api/xbrl/companyfacts/CIK{self._cik(ticker):010d}.json")
+            if not has_us_gaap(res.content):
+                self.not_us_gaap.append(ticker)
+                log.warning(
+                    "sec: %s files no us-gaap facts (an IFRS or foreign filer); its facts are kept as filed", ticker
+                )
+            self._facts[ticker] = parse_companyfacts(res.content, origin=res.url, ticker=ticker)
+        return self._facts[ticker]
+
+    def fetch(self, request: Request) -> pa.Table:
+        from sources.sec import parse_submissions
+
+        tickers = _need_tickers(request, self.name)
+        if request.dataset == "companies":
+
+            def company(ticker: str) -> pa.Table:
+                res = self.data.get(f"/submissions/CIK{self._cik(ticker):010d}.json")
+                return parse_submissions(res.content, origin=res.url, as_of=request.end)
+
+            return _concat(self._each("companies", tickers, company), _contract("companies"))
+        if request.dataset in ("fundamentals", "shares_outstanding"):
+            pick = 0 if request.dataset == "fundamentals" else 1
+            seen: set[int] = set()
+
+            def facts(ticker: str) -> pa.Table | None:
+                # Two share classes of one filer share a CIK: its facts land once.
+                cik = self._cik(ticker)
+                if cik in seen:
+                    return None
+                seen.add(cik)
+                return _window(self._company_facts(ticker)[pick], "filed", request.start, request.end)
+
+            return _concat(self._each(request.dataset, tickers, facts), _contract(request.dataset))
+        raise SourceError(f"sec does not provide {request.dataset}")

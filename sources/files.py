@@ -1,0 +1,87 @@
+"""Downloaded payloads to raw tables: the same parser a provider's connector uses, chosen by dataset and provider."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import PurePath
+
+import pyarrow as pa
+
+from sources.base import SourceError
+
+# What `eea load` accepts: dataset -> providers whose downloaded files it can read.
+LOADABLE: dict[str, tuple[str, ...]] = {
+    "constituents": ("ishares",),
+    "prices": ("yahoo", "stooq", "cboe"),
+    "rates": ("fred",),
+    "fundamentals": ("sec",),
+    "companies": ("sec",),
+    "options": ("cboe", "yahoo"),
+}
+
+
+def _ticker_from_name(origin: str) -> str:
+    # Stooq names its downloads like iwm_us_d.csv: the ticker is the first part.
+    return PurePath(origin).name.split("_")[0].split(".")[0].upper()
+
+
+def parse_payloads(
+    dataset: str,
+    provider: str,
+    payloads: Sequence[tuple[str, bytes]],
+    *,
+    as_of: date,
+    ticker: str | None = None,
+) -> dict[str, pa.Table]:
+    """(origin, bytes) payloads of one provider to raw tables per dataset (SEC company facts give two)."""
+    if provider not in LOADABLE.get(dataset, ()):
+        choices = ", ".join(f"{d}: {'/'.join(p)}" for d, p in LOADABLE.items())
+        raise SourceError(f"cannot load {dataset} files from {provider!r}; loadable are {choices}")
+    out: dict[str, list[pa.Table]] = {}
+
+    def add(name: str, table: pa.Table) -> None:
+        out.setdefault(name, []).append(table)
+
+    if dataset == "options" and provider == "yahoo":
+        from sources.yahoo_options import parse_yahoo_options
+
+        add("options", parse_yahoo_options([p for _, p in payloads], origins=[o for o, _ in payloads]))
+    for origin, payload in payloads:
+        if dataset == "constituents":
+            from sources.ishares import parse_holdings
+
+            add("constituents", parse_holdings(payload, origin=origin, as_of=as_of)[0])
+        elif dataset == "prices" and provider == "yahoo":
+            from sources.connectors import as_traded
+            from sources.yahoo import parse_chart
+
+            add("prices", as_traded(parse_chart(payload, origin=origin)))
+        elif dataset == "prices" and provider == "stooq":
+            from sources.stooq import parse_stooq_csv
+
+            add("prices", parse_stooq_csv(payload, origin=origin, ticker=ticker or _ticker_from_name(origin)))
+        elif dataset == "prices" and provider == "cboe":
+            from sources.cboe_prices import parse_cboe_history
+
+            add("prices", parse_cboe_history(payload, origin=origin, ticker=ticker))
+        elif dataset == "rates":
+            from sources.fred import parse_fred_csv, parse_fred_json
+
+            parse = parse_fred_json if payload.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"{") else parse_fred_csv
+            add("rates", parse(payload, origin=origin))
+        elif dataset == "fundamentals":
+            from sources.sec import parse_companyfacts
+
+            facts, shares = parse_companyfacts(payload, origin=origin, ticker=ticker)
+            add("fundamentals", facts)
+            add("shares_outstanding", shares)
+        elif dataset == "companies":
+            from sources.sec import parse_submissions
+
+            add("companies", parse_submissions(payload, origin=origin, as_of=as_of))
+        elif dataset == "options" and provider == "cboe":
+            from sources.cboe_options import parse_cboe_chain
+
+            add("options", parse_cboe_chain(payload, origin=origin))
+    return {name: pa.concat_tables(tables) for name, tables in out.items()}

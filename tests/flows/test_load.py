@@ -1,0 +1,84 @@
+"""`eea load`: downloaded payloads through the same parser, warehouse path and marts; a bad payload changes nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from flows.cli import main
+from warehouse.store import connect_readonly, published_path
+
+pytestmark = pytest.mark.xdist_group("prefect")
+
+FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
+
+
+def fixture(rel: str) -> Path:
+    path = FIXTURES / rel
+    if not path.exists():
+        pytest.skip(f"real payload not found at {path} (../shared/fixtures is absent)")
+    return path
+
+
+def own_stooq(tmp_path: Path) -> Path:
+    path = tmp_path / "abc_us_d.csv"
+    path.write_text(
+        "Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10.5,1000\n2024-01-03,10.5,12,10,11.5,1500.5\n"
+    )
+    return path
+
+
+def test_load_into_an_empty_data_dir_holds_only_what_was_loaded(demo_env: Path, tmp_path: Path, capsys) -> None:
+    assert main(["load", "prices", "--source", "stooq", "--as-of", "2024-01-05", str(own_stooq(tmp_path))]) == 0
+    assert "Published warehouse:" in capsys.readouterr().out
+    con = connect_readonly(demo_env)
+    try:
+        assert con.execute("SELECT ticker, date, close, source FROM daily_prices ORDER BY date").fetchall() == [
+            ("ABC", date(2024, 1, 2), 10.5, "stooq"),
+            ("ABC", date(2024, 1, 3), 11.5, "stooq"),
+        ]
+        assert con.execute("SELECT count(*) FROM raw.constituents").fetchone() == (0,)
+        assert con.execute("SELECT kind, state FROM pipeline_runs").fetchall() == [("load", "published")]
+    finally:
+        con.close()
+
+
+def test_a_payload_it_cannot_accept_changes_nothing(demo_env: Path, tmp_path: Path, capsys) -> None:
+    assert main(["load", "prices", "--source", "stooq", "--as-of", "2024-01-05", str(own_stooq(tmp_path))]) == 0
+    before = published_path(demo_env).read_bytes()
+    bad = tmp_path / "xyz_us_d.csv"
+    bad.write_text("<!DOCTYPE html><html><title>Just a moment...</title></html>")
+    capsys.readouterr()
+    assert main(["load", "prices", "--source", "stooq", "--as-of", "2024-01-05", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "nothing was loaded" in err and "stooq" in err and "xyz_us_d.csv" in err and "HTML" in err
+    assert published_path(demo_env).read_bytes() == before
+
+
+def test_real_payloads_load_and_build_their_marts(demo_env: Path, capsys) -> None:
+    holdings = fixture("constituents/2026-05-05/IWM_holdings.csv")
+    chart = fixture("prices/yahoo_chart/chart-AAPL-2020-08-31-to-2020-11-07.json")
+    rates = fixture("rates/fredgraph_2026-07-30/DGS10.csv")
+    facts = fixture("fundamentals/companyfacts/CIK0001835632.json")
+    assert main(["load", "constituents", "--source", "ishares", "--as-of", "2026-05-05", str(holdings)]) == 0
+    assert main(["load", "prices", "--source", "yahoo", "--as-of", "2026-05-05", str(chart)]) == 0
+    assert main(["load", "rates", "--source", "fred", "--as-of", "2026-05-05", str(rates)]) == 0
+    assert (
+        main(["load", "fundamentals", "--source", "sec", "--ticker", "MRVL", "--as-of", "2026-05-05", str(facts)]) == 0
+    )
+    raw = json.loads(chart.read_bytes())["chart"]["result"][0]
+    con = connect_readonly(demo_env)
+    try:
+        members = con.execute("SELECT count(*) FROM index_membership WHERE valid_to IS NULL").fetchone()[0]  # type: ignore[index]
+        assert members > 1900
+        closes = con.execute("SELECT close FROM daily_prices WHERE ticker = 'AAPL' ORDER BY date").fetchall()
+        assert [c[0] for c in closes] == pytest.approx(raw["indicators"]["quote"][0]["close"])
+        # nothing dated after as_of landed from the FRED file, which runs to 2026-07-30
+        assert con.execute("SELECT max(date) FROM risk_free").fetchone() == (date(2026, 5, 5),)
+        assert con.execute("SELECT max(filed) FROM raw.fundamentals").fetchone()[0] <= date(2026, 5, 5)  # type: ignore[index]
+        assert con.execute("SELECT count(*) FROM raw.shares_outstanding").fetchone()[0] > 0  # type: ignore[index]
+    finally:
+        con.close()
