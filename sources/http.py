@@ -95,12 +95,14 @@ def user_agent(contact: str) -> str:
 
 
 class RateLimiter:
-    """A sliding-window limiter: `acquire()` returns only when fewer than `rate` calls started in the last second.
+    """A sliding-window limiter: a call may start only while fewer than `rate` calls are in flight or ended in the last second.
 
-    It remembers the start times of the last `floor(rate)` calls (at least one) and lets a call start only when
-    the oldest of them is a full window old, so no window of one second ever holds more than `rate` starts (a
-    token bucket with burst b admits up to b + rate in one second, which is why it is not used here). For a rate
-    below one call a second the window is stretched to 1/rate seconds per call. Thread-safe; monotonic clock.
+    Each of `floor(rate)` slots (at least one) is taken by `reserve()` and, after `release()`, stays taken for one
+    window more; `acquire()` is reserve and release at once, so no window of one second ever holds more than `rate`
+    starts. A token bucket is not used: with burst b it admits up to b + rate calls in one second. `HttpClient`
+    releases when the response headers arrive, so the window counts from a moment after the server saw the request
+    and network jitter cannot squeeze `rate` + 1 arrivals into one second at the server. For a rate below one call
+    a second the window is stretched to 1/rate seconds per call. Thread-safe; monotonic clock.
     """
 
     _registry: ClassVar[dict[str, RateLimiter]] = {}
@@ -117,13 +119,14 @@ class RateLimiter:
             raise ValueError(f"rate must be a positive number of calls per second, got {rate!r}")
         self.rate = float(rate)
         self.capacity = max(1, math.floor(rate))
-        # floor(rate) starts per max(1 s, capacity / rate): at most `rate` in any one-second window.
+        # floor(rate) calls per max(1 s, capacity / rate): at most `rate` in any one-second window.
         self.window = max(1.0, self.capacity / self.rate)
         self._clock = clock
         self._sleep = sleep
-        # When each of the last `capacity` starts leaves the window; a new call may start once the oldest has.
+        # When each recently ended call leaves the window (ascending: releases happen in clock order).
         self._expiries: deque[float] = deque()
-        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._ended = threading.Condition(threading.Lock())
 
     @classmethod
     def for_provider(cls, name: str, rate: float) -> RateLimiter:
@@ -137,20 +140,39 @@ class RateLimiter:
             return limiter
 
     def acquire(self) -> None:
-        """Block until a call may start, then count it as started now."""
+        """Block until a call may start, then count it as started and ended now."""
+        self.reserve()
+        self.release()
+
+    def reserve(self) -> None:
+        """Block until a call may start, then hold a slot for it until `release()`."""
         while True:
-            with self._lock:
+            with self._ended:
                 now = self._clock()
-                # Compared with the stored expiry (not now - start >= window), so that float rounding cannot leave
+                # Compared with the stored expiry (not now - end >= window), so that float rounding cannot leave
                 # a waiter sleeping ever smaller remainders.
                 while self._expiries and self._expiries[0] <= now:
                     self._expiries.popleft()
-                if len(self._expiries) < self.capacity:
-                    self._expiries.append(now + self.window)
+                if self._in_flight + len(self._expiries) < self.capacity:
+                    self._in_flight += 1
                     return
+                if not self._expiries:
+                    # Every slot is in flight: nothing expires until one is released. The timeout only bounds a
+                    # wait on a holder that never releases (a bug), it is not a schedule.
+                    self._ended.wait(timeout=self.window)
+                    continue
                 wait = self._expiries[0] - now
             # Sleep outside the lock so other threads can re-check; the loop re-validates after waking.
             self._sleep(wait)
+
+    def release(self) -> None:
+        """End the call of one `reserve()`: its slot stays taken for one window from now."""
+        with self._ended:
+            if self._in_flight <= 0:
+                raise RuntimeError("release() without a matching reserve()")
+            self._in_flight -= 1
+            self._expiries.append(self._clock() + self.window)
+            self._ended.notify_all()
 
 
 @dataclass(frozen=True)
@@ -248,8 +270,12 @@ class HttpClient:
         self._sleep = sleep
         self._limiter = RateLimiter.for_provider(provider, rate_per_second) if rate_per_second is not None else None
         _guard_httpx_log(self.secret_params)
-        # The limiter runs as a request hook so that each redirect hop counts as the request it is.
-        hooks = {"request": [self._before_send]} if self._limiter is not None else {}
+        # The limiter runs as event hooks so that each redirect hop counts as the request it is; a slot is held
+        # from sending until the response headers arrive (or the attempt fails, see _attempt).
+        hooks: dict[str, list[Callable[..., Any]]] = (
+            {"request": [self._reserve], "response": [self._release]} if self._limiter is not None else {}
+        )
+        self._held = threading.local()
         self._client = httpx.Client(
             base_url=base_url,
             timeout=self.timeout,
@@ -309,7 +335,12 @@ class HttpClient:
 
     def _attempt(self, url: httpx.URL, shown: str, secrets: tuple[str, ...], expect: Expect) -> FetchResult:
         try:
-            response = self._client.get(url)
+            try:
+                response = self._client.get(url)
+            finally:
+                # A timeout or dropped connection never reaches the response hook: release its slot here.
+                while getattr(self._held, "count", 0) > 0:
+                    self._release()
         except _RETRYABLE_ERRORS as exc:
             if isinstance(exc, httpx.TimeoutException):
                 raise _Retry(f"timed out after {self.timeout:g} s ({type(exc).__name__})") from None
@@ -351,9 +382,15 @@ class HttpClient:
                 raise _Retry(f"invalid JSON (truncated?): {exc}", status) from None
         return result
 
-    def _before_send(self, request: httpx.Request) -> None:
+    def _reserve(self, request: httpx.Request) -> None:
         if self._limiter is not None:
-            self._limiter.acquire()
+            self._limiter.reserve()
+            self._held.count = getattr(self._held, "count", 0) + 1
+
+    def _release(self, response: httpx.Response | None = None) -> None:
+        if self._limiter is not None and getattr(self._held, "count", 0) > 0:
+            self._held.count -= 1
+            self._limiter.release()
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

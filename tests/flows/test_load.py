@@ -82,3 +82,21 @@ def test_real_payloads_load_and_build_their_marts(demo_env: Path, capsys) -> Non
         assert con.execute("SELECT count(*) FROM raw.shares_outstanding").fetchone()[0] > 0  # type: ignore[index]
     finally:
         con.close()
+
+
+def test_an_option_chain_file_loads_into_options_activity(demo_env: Path) -> None:
+    chain = fixture("options/cboe/delayed_quotes/options/AAPL.json")
+    raw = json.loads(chain.read_bytes())["data"]["options"]
+    assert main(["load", "options", "--source", "cboe", "--as-of", "2026-07-24", str(chain)]) == 0
+    con = connect_readonly(demo_env)
+    try:
+        row = con.execute(
+            "SELECT trade_date, put_volume + call_volume, put_oi + call_oi FROM options_activity WHERE underlying = 'AAPL'"
+        ).fetchone()
+        flags = con.execute(
+            "SELECT count(*) FILTER (WHERE zero_iv), count(*) FROM staging.options WHERE underlying = 'AAPL'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert row == (date(2026, 7, 24), sum(o["volume"] or 0 for o in raw), sum(o["open_interest"] or 0 for o in raw))
+    assert flags == (sum(1 for o in raw if not o["iv"]), len(raw))  # zero-IV contracts kept and flagged

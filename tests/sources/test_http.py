@@ -363,6 +363,30 @@ def test_limiter_windows_with_a_fake_clock() -> None:
     assert now[0] == 2.0
 
 
+def test_limiter_counts_the_window_from_release() -> None:
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    limiter = RateLimiter(1, clock=lambda: now[0], sleep=sleep)
+    limiter.reserve()
+    now[0] = 5.0  # a slow response: the slot is held while the request is in flight
+    limiter.release()
+    limiter.acquire()
+    assert now[0] == 6.0
+    with pytest.raises(RuntimeError, match="without a matching reserve"):
+        RateLimiter(1).release()
+
+
+def test_a_failed_attempt_releases_its_slot(server: LocalServer) -> None:
+    server.route("/slow", Reply(200, b"{}", delay=1.0))
+    http = HttpClient("rate-timeout", server.url, timeout=0.2, retries=1, rate_per_second=5, sleep=Sleeps())
+    with http, pytest.raises(ProviderError, match="timed out"):
+        http.get("/slow")
+    assert RateLimiter.for_provider("rate-timeout", 5)._in_flight == 0
+
+
 @given(st.lists(st.floats(0, 0.3), min_size=1, max_size=40), st.integers(1, 12))
 def test_limiter_never_admits_more_than_rate_per_window(gaps: list[float], rate: int) -> None:
     now = [0.0]

@@ -49,7 +49,7 @@ COMMENT ON COLUMN daily_prices.date IS 'Trading day (NYSE calendar).';
 COMMENT ON COLUMN daily_prices.open IS 'Opening price, USD per share, as traded on that day (not adjusted).';
 COMMENT ON COLUMN daily_prices.high IS 'Intraday high, USD per share, as traded on that day (not adjusted).';
 COMMENT ON COLUMN daily_prices.low IS 'Intraday low, USD per share, as traded on that day (not adjusted).';
-COMMENT ON COLUMN daily_prices.close IS 'Closing price, USD per share, as traded on that day: not adjusted for later splits or dividends. Where a provider delivers split-adjusted closes (Yahoo chart) they are converted back to as-traded with the provider''s own split events; demo closes are as traded.';
+COMMENT ON COLUMN daily_prices.close IS 'Closing price, USD per share, as traded on that day where the provider allows: demo closes are as traded; Yahoo closes come split-adjusted as of the download, and are converted back to as traded with the split events of the same payload (always fetched through the download day), so a split is never applied twice; Stooq closes are split- and dividend-adjusted by Stooq and kept so (adj_close = close, returns from close); Cboe history is split-adjusted with no split events in the payload, so it stays split-adjusted. The source column says which provider a row came from.';
 COMMENT ON COLUMN daily_prices.volume IS 'Shares traded that day (fractional only where the provider adjusted volume).';
 COMMENT ON COLUMN daily_prices.dividend IS 'Cash dividend per share going ex on this day, USD; 0 when none.';
 COMMENT ON COLUMN daily_prices.split_ratio IS 'Shares after per share before for a split effective this day (4-for-1 is 4.0, 1-for-10 reverse is 0.1); 1 when none.';

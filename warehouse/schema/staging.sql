@@ -36,9 +36,13 @@ CREATE OR REPLACE VIEW staging.transcripts AS
 SELECT upper(trim(ticker)) AS ticker, call_date, fiscal_year, fiscal_quarter, title, layout, text, batch_id
 FROM raw.transcripts;
 
+-- Contracts with no implied volatility, no trade or no quote are kept and flagged, never dropped.
 CREATE OR REPLACE VIEW staging.options AS
 SELECT upper(trim(underlying)) AS underlying, trade_date, contract, expiry, option_type, strike, volume,
-       open_interest, bid, ask, last, iv, delta, underlying_price, batch_id
+       open_interest, bid, ask, last, iv, delta, underlying_price, batch_id,
+       coalesce(iv, 0) = 0 AS zero_iv,
+       coalesce(last, 0) = 0 AS no_last_trade,
+       coalesce(bid, 0) = 0 AND coalesce(ask, 0) = 0 AS no_quote
 FROM raw.options;
 
 CREATE OR REPLACE VIEW staging.rates AS
