@@ -79,6 +79,10 @@ class Settings(BaseSettings):
         "?fileType=csv&fileName=IWM_holdings&dataType=fund"
     )
     ishares_large_cap_url: str | None = None
+    lexicon_path: Path | None = Field(
+        default=None, description="Loughran-McDonald master dictionary CSV; unset: the project's own default lexicon"
+    )
+    sentiment_min_calls: int = Field(default=20, description="calls a side needs in a period not to be flagged thin")
     options_underlyings: str = Field(default="IWM,SPY", description="underlyings whose chains are kept each day")
     http_timeout_seconds: float = 30.0
     http_retries: int = 4
@@ -111,6 +115,15 @@ class Settings(BaseSettings):
     def _history(cls, value: int) -> int:
         if not 1 <= value <= 15:
             raise ValueError("must be between 1 and 15 years")
+        return value
+
+    @field_validator("lexicon_path")
+    @classmethod
+    def _lexicon_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not Path(value).is_file():
+            raise ValueError(
+                f"no file at {value}; point it at the Loughran-McDonald master dictionary CSV, or unset it"
+            )
         return value
 
     @field_validator("options_history_years", "transcript_quarters")

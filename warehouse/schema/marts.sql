@@ -194,3 +194,71 @@ COMMENT ON COLUMN options_small_vs_large.large_pc_volume_ratio IS 'Put/call volu
 COMMENT ON COLUMN options_small_vs_large.small_pc_oi_ratio IS 'Put/call open-interest ratio of the small-cap underlying.';
 COMMENT ON COLUMN options_small_vs_large.large_pc_oi_ratio IS 'Put/call open-interest ratio of the large-cap underlying.';
 COMMENT ON COLUMN options_small_vs_large.pc_volume_ratio_spread IS 'Small minus large put/call volume ratio: positive when protection is bought more heavily on small caps; null when either side is missing.';
+
+CREATE TABLE call_sentiment (
+    ticker          VARCHAR   NOT NULL,
+    call_date       DATE      NOT NULL,
+    section         VARCHAR   NOT NULL,
+    words           BIGINT    NOT NULL,
+    positive        BIGINT    NOT NULL,
+    negative        BIGINT    NOT NULL,
+    uncertainty     BIGINT    NOT NULL,
+    litigious       BIGINT    NOT NULL,
+    constraining    BIGINT    NOT NULL,
+    strong_modal    BIGINT    NOT NULL,
+    weak_modal      BIGINT    NOT NULL,
+    net_tone        DOUBLE,
+    tone_per_word   DOUBLE,
+    turns           BIGINT    NOT NULL,
+    no_speakers     BOOLEAN   NOT NULL,
+    lexicon         VARCHAR   NOT NULL,
+    lexicon_version VARCHAR   NOT NULL,
+    batch_id        VARCHAR   NOT NULL,
+    PRIMARY KEY (ticker, call_date, section, lexicon, lexicon_version)
+);
+COMMENT ON TABLE call_sentiment IS 'Loughran-McDonald-style tone of each earnings call, per section, per lexicon version: a newer lexicon is a re-score stored beside the old. Each night scores only calls not yet scored with the current lexicon.';
+COMMENT ON COLUMN call_sentiment.ticker IS 'Ticker of the company holding the call.';
+COMMENT ON COLUMN call_sentiment.call_date IS 'Date of the call.';
+COMMENT ON COLUMN call_sentiment.section IS 'call (every turn but the operator''s), prepared (remarks before the first question), qa (questions and answers), qa_executive and qa_analyst (Q&A by role, where roles are known), or whole (a transcript with no speakers, scored as one text).';
+COMMENT ON COLUMN call_sentiment.words IS 'Tokens of two letters or more that are in the lexicon''s master word list.';
+COMMENT ON COLUMN call_sentiment.positive IS 'Positive words, not counting one with a negation (no, not, none, neither, never, nobody) among the three tokens before it.';
+COMMENT ON COLUMN call_sentiment.negative IS 'Negative words.';
+COMMENT ON COLUMN call_sentiment.uncertainty IS 'Uncertainty words.';
+COMMENT ON COLUMN call_sentiment.litigious IS 'Litigious words.';
+COMMENT ON COLUMN call_sentiment.constraining IS 'Constraining words.';
+COMMENT ON COLUMN call_sentiment.strong_modal IS 'Strong modal words (will, must, ...).';
+COMMENT ON COLUMN call_sentiment.weak_modal IS 'Weak modal words (may, could, ...).';
+COMMENT ON COLUMN call_sentiment.net_tone IS '(positive - negative) / (positive + negative), from -1 to 1; null when both are zero.';
+COMMENT ON COLUMN call_sentiment.tone_per_word IS '(positive - negative) / words; null when words is zero.';
+COMMENT ON COLUMN call_sentiment.turns IS 'Speaker turns scored in this section.';
+COMMENT ON COLUMN call_sentiment.no_speakers IS 'True when the transcript had no speaker markup and was scored whole.';
+COMMENT ON COLUMN call_sentiment.lexicon IS 'Name of the lexicon the words were counted with (loughran_mcdonald, or eea_default when no LM file is configured).';
+COMMENT ON COLUMN call_sentiment.lexicon_version IS 'Version of that lexicon (latest year flag and a hash of its file).';
+COMMENT ON COLUMN call_sentiment.batch_id IS 'Raw batch the transcript came from; a re-landed transcript is re-scored.';
+
+CREATE TABLE sentiment_index (
+    period            VARCHAR NOT NULL,
+    period_start      DATE    NOT NULL,
+    small_tone        DOUBLE,
+    small_calls       BIGINT  NOT NULL,
+    large_tone        DOUBLE,
+    large_calls       BIGINT  NOT NULL,
+    spread            DOUBLE,
+    spread_percentile DOUBLE,
+    thin              BOOLEAN NOT NULL,
+    lexicon           VARCHAR NOT NULL,
+    lexicon_version   VARCHAR NOT NULL,
+    PRIMARY KEY (period, period_start, lexicon, lexicon_version)
+);
+COMMENT ON TABLE sentiment_index IS 'Earnings-call tone of small caps against large caps per calendar month and quarter: mean net tone of the whole calls of index members (on the call date) and of the large-cap universe, their spread, and where the spread ranks among all periods on record. "Lowest ever" is ORDER BY spread_percentile.';
+COMMENT ON COLUMN sentiment_index.period IS 'month or quarter.';
+COMMENT ON COLUMN sentiment_index.period_start IS 'First day of the calendar month or quarter.';
+COMMENT ON COLUMN sentiment_index.small_tone IS 'Mean net tone of the calls of companies in the small-cap index (russell_2000) on their call date.';
+COMMENT ON COLUMN sentiment_index.small_calls IS 'Small-cap calls in the period.';
+COMMENT ON COLUMN sentiment_index.large_tone IS 'Mean net tone of the calls of companies in the large-cap universe on their call date.';
+COMMENT ON COLUMN sentiment_index.large_calls IS 'Large-cap calls in the period.';
+COMMENT ON COLUMN sentiment_index.spread IS 'small_tone - large_tone: negative when small-cap managements sound gloomier than large-cap ones.';
+COMMENT ON COLUMN sentiment_index.spread_percentile IS 'Share of periods of the same kind and lexicon whose spread is at or below this one (0-1]; the lowest spread on record has the smallest value.';
+COMMENT ON COLUMN sentiment_index.thin IS 'True when either side has fewer calls than the configured minimum (default 20): shown, but weigh it lightly.';
+COMMENT ON COLUMN sentiment_index.lexicon IS 'Lexicon the tones were counted with.';
+COMMENT ON COLUMN sentiment_index.lexicon_version IS 'Version of that lexicon.';
