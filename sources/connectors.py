@@ -302,8 +302,9 @@ class ISharesSource:
         out = []
         for index_name, url in self.urls.items():
             parsed = httpx.URL(url)
-            client = _client(self.settings, self.name, str(parsed.copy_with(raw_path=b"/", query=None)).rstrip("/"))
-            res = client.get(parsed.path, dict(parsed.params), expect="csv")
+            base = str(parsed.copy_with(raw_path=b"/", query=None)).rstrip("/")
+            with _client(self.settings, self.name, base) as client:
+                res = client.get(parsed.path, dict(parsed.params), expect="csv")
             table, as_of = parse_holdings(res.content, origin=res.url, as_of=request.end, index_name=index_name)
             if not request.start <= as_of <= request.end:
                 # iShares serves only today's holdings: history comes from files (eea load).
