@@ -79,6 +79,8 @@ class Settings(BaseSettings):
         "?fileType=csv&fileName=IWM_holdings&dataType=fund"
     )
     ishares_large_cap_url: str | None = None
+    fmp_url: str = "https://financialmodelingprep.com"
+    transcripts_dir: Path | None = Field(default=None, description="folder of transcript files (provider 'files')")
     lexicon_path: Path | None = Field(
         default=None, description="Loughran-McDonald master dictionary CSV; unset: the project's own default lexicon"
     )

@@ -10,10 +10,15 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NONE
 
 from flows.runtime import RunContext, current
+from sources.lexicon import Lexicon, default_lexicon, load_lexicon
+from transforms.call_sentiment import COLUMNS as CALL_COLUMNS
+from transforms.call_sentiment import call_sentiment
 from transforms.daily_prices import daily_prices
 from transforms.index_membership import index_membership
 from transforms.options_activity import COMPARE_COLUMNS, compare_underlyings, options_activity
 from transforms.risk_free import risk_free
+from transforms.sentiment_index import COLUMNS as SENTIMENT_INDEX_COLUMNS
+from transforms.sentiment_index import sentiment_index
 
 
 def _frame(ctx: RunContext, sql: str) -> pd.DataFrame:
@@ -63,6 +68,68 @@ def _build_options_small_vs_large(ctx: RunContext) -> pd.DataFrame:
     return compare_underlyings(activity, small=SMALL_CAP_OPTIONS, large=LARGE_CAP_OPTIONS)
 
 
+def _lexicon(ctx: RunContext) -> Lexicon:
+    path = ctx.settings.lexicon_path
+    return load_lexicon(path) if path else default_lexicon()
+
+
+def _table_exists(ctx: RunContext, name: str) -> bool:
+    found = ctx.run.query(
+        "SELECT count(*) AS n FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?", [name]
+    )
+    return bool(found.column("n")[0].as_py())
+
+
+def _build_call_sentiment(ctx: RunContext) -> pd.DataFrame:
+    # Incremental: calls already scored with this lexicon from the same raw batch keep their rows;
+    # new or re-landed calls are scored now; other lexicons' scores stay beside them.
+    lexicon = _lexicon(ctx)
+    current = _frame(
+        ctx, "SELECT ticker, call_date, layout, text, batch_id FROM staging.transcripts WHERE call_date <= ?"
+    )
+    current["call_date"] = pd.to_datetime(current["call_date"]).dt.date
+    if _table_exists(ctx, "call_sentiment"):
+        existing = _frame(ctx, "SELECT * FROM call_sentiment WHERE call_date <= ?")
+        existing["call_date"] = pd.to_datetime(existing["call_date"]).dt.date
+    else:
+        existing = pd.DataFrame(columns=CALL_COLUMNS)
+    same_lexicon = (existing["lexicon"] == lexicon.name) & (existing["lexicon_version"] == lexicon.version)
+    landed = set(zip(current["ticker"], current["call_date"], current["batch_id"], strict=True))
+    still_good = [
+        (t, d, b) in landed
+        for t, d, b in zip(existing["ticker"], existing["call_date"], existing["batch_id"], strict=True)
+    ]
+    keep = existing[~same_lexicon | pd.Series(still_good, index=existing.index, dtype=bool)]
+    scored = set(
+        zip(
+            keep.loc[same_lexicon.loc[keep.index], "ticker"],
+            keep.loc[same_lexicon.loc[keep.index], "call_date"],
+            strict=True,
+        )
+    )
+    todo = current[[(t, d) not in scored for t, d in zip(current["ticker"], current["call_date"], strict=True)]]
+    new = call_sentiment(todo, lexicon)
+    get_run_logger().info(
+        "call_sentiment: %d calls scored now with %s %s, %d kept", len(todo), lexicon.name, lexicon.version, len(scored)
+    )
+    frames = [f for f in (keep, new) if len(f)]
+    return pd.concat(frames, ignore_index=True)[CALL_COLUMNS] if frames else pd.DataFrame(columns=CALL_COLUMNS)
+
+
+def _build_sentiment_index(ctx: RunContext) -> pd.DataFrame:
+    if not _table_exists(ctx, "call_sentiment"):
+        return pd.DataFrame(columns=SENTIMENT_INDEX_COLUMNS)
+    calls = _frame(
+        ctx,
+        "SELECT ticker, call_date, net_tone, lexicon, lexicon_version FROM call_sentiment "
+        "WHERE section = 'call' AND call_date <= ?",
+    )
+    membership = _frame(
+        ctx, "SELECT index_name, ticker, valid_from, valid_to FROM index_membership WHERE valid_from <= ?"
+    )
+    return sentiment_index(calls, membership, min_calls=ctx.settings.sentiment_min_calls)
+
+
 def _build_risk_free(ctx: RunContext) -> pd.DataFrame:
     return risk_free(_frame(ctx, "SELECT series, date, value FROM staging.rates WHERE date <= ?"), ctx.as_of)
 
@@ -85,6 +152,8 @@ MARTS: tuple[Mart, ...] = (
     Mart("index_membership", ("constituents",), _build_index_membership),
     Mart("daily_prices", ("prices", "shares_outstanding", "companies"), _build_daily_prices),
     Mart("options_activity", ("options",), _build_options_activity),
+    Mart("call_sentiment", ("transcripts",), _build_call_sentiment),
+    Mart("sentiment_index", ("transcripts", "constituents"), _build_sentiment_index),
     Mart("options_small_vs_large", ("options",), _build_options_small_vs_large),
 )
 

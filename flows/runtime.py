@@ -47,7 +47,10 @@ class RunContext:
 
 
 # Which secret each provider needs: (settings field with the value, settings field naming a Prefect Secret block).
-SECRETS: dict[str, tuple[str, str, str]] = {"fred": ("fred_api_key", "fred_api_key", "fred_api_key_block")}
+SECRETS: dict[str, tuple[str, str, str]] = {
+    "fred": ("fred_api_key", "fred_api_key", "fred_api_key_block"),
+    "fmp": ("fmp_api_key", "fmp_api_key", "fmp_api_key_block"),
+}
 
 
 def resolve_secrets(settings: Settings, provider: str) -> dict[str, str]:

@@ -82,6 +82,7 @@ class _PerTicker:
         "companies": "cik",
         "fundamentals": "cik",
         "shares_outstanding": "cik",
+        "transcripts": "ticker",
     }
 
     def __init__(self) -> None:
@@ -119,6 +120,17 @@ def _client(settings: Settings, provider: str, base_url: str, **kwargs: Any) -> 
         backoff=settings.http_backoff_seconds,
         **kwargs,
     )
+
+
+def _quarters(start: date, end: date) -> list[tuple[int, int]]:
+    """Calendar (year, quarter) pairs from the one holding start to the one holding end."""
+    year, quarter = start.year, (start.month - 1) // 3 + 1
+    last = (end.year, (end.month - 1) // 3 + 1)
+    out = []
+    while (year, quarter) <= last:
+        out.append((year, quarter))
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    return out
 
 
 def _epoch(day: date) -> int:
@@ -386,3 +398,60 @@ class SecSource(_PerTicker):
 
             return _concat(self._each(request.dataset, tickers, facts), _contract(request.dataset))
         raise SourceError(f"sec does not provide {request.dataset}")
+
+
+class TranscriptFilesSource:
+    """A folder of transcript files (text in speaker blocks, Motley Fool-style JSON, JSON turns, or a bare blob)."""
+
+    name = "files"
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.transcripts_dir is None:
+            raise SourceError("files: EEA_TRANSCRIPTS_DIR is not set; point it at the folder of transcript files")
+        self.folder = settings.transcripts_dir
+
+    def datasets(self) -> frozenset[str]:
+        return frozenset({"transcripts"})
+
+    def fetch(self, request: Request) -> pa.Table:
+        from sources.transcript_files import read_transcript, read_transcript_table
+
+        rows = []
+        for path in sorted(p for p in self.folder.rglob("*") if p.is_file()):
+            rows.append(read_transcript(path.read_bytes(), origin=str(path)))
+        return _window(read_transcript_table(rows), "call_date", request.start, request.end)
+
+
+class FmpSource(_PerTicker):
+    """Financial Modeling Prep: earnings-call transcripts per ticker and fiscal quarter (key from settings)."""
+
+    name = "fmp"
+
+    def __init__(self, settings: Settings, api_key: str | None = None) -> None:
+        super().__init__()
+        if not api_key:
+            raise SourceError("fmp: no API key; set EEA_FMP_API_KEY or EEA_FMP_API_KEY_BLOCK (a Prefect Secret block)")
+        self.api_key = api_key
+        self.client = _client(settings, self.name, settings.fmp_url)
+
+    def datasets(self) -> frozenset[str]:
+        return frozenset({"transcripts"})
+
+    def fetch(self, request: Request) -> pa.Table:
+        from sources.transcript_files import parse_fmp_transcripts, read_transcript_table
+
+        # Calls come weeks after the quarter they report, so a window reaches back one more quarter.
+        quarters = _quarters(request.start - timedelta(days=120), request.end)
+
+        def one(ticker: str) -> pa.Table:
+            rows = []
+            for year, quarter in quarters:
+                res = self.client.get(
+                    f"/api/v3/earning_call_transcript/{ticker}",
+                    {"year": year, "quarter": quarter, "apikey": self.api_key},
+                )
+                if not res.empty:
+                    rows.extend(parse_fmp_transcripts(res.content, origin=res.url))
+            return _window(read_transcript_table(rows), "call_date", request.start, request.end)
+
+        return _concat(self._each("transcripts", _need_tickers(request, self.name), one), _contract("transcripts"))

@@ -18,6 +18,7 @@ LOADABLE: dict[str, tuple[str, ...]] = {
     "fundamentals": ("sec",),
     "companies": ("sec",),
     "options": ("cboe", "yahoo"),
+    "transcripts": ("files", "fmp"),
 }
 
 
@@ -80,6 +81,14 @@ def parse_payloads(
             from sources.sec import parse_submissions
 
             add("companies", parse_submissions(payload, origin=origin, as_of=as_of))
+        elif dataset == "transcripts" and provider == "files":
+            from sources.transcript_files import read_transcript, read_transcript_table
+
+            add("transcripts", read_transcript_table([read_transcript(payload, origin=origin, ticker=ticker)]))
+        elif dataset == "transcripts" and provider == "fmp":
+            from sources.transcript_files import parse_fmp_transcripts, read_transcript_table
+
+            add("transcripts", read_transcript_table(parse_fmp_transcripts(payload, origin=origin)))
         elif dataset == "options" and provider == "cboe":
             from sources.cboe_options import parse_cboe_chain
 

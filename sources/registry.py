@@ -32,7 +32,7 @@ AVAILABLE: dict[str, frozenset[str]] = {
     "shares_outstanding": frozenset({"demo", "sec"}),
     "fundamentals": frozenset({"demo", "sec"}),
     "estimates": frozenset({"demo"}),
-    "transcripts": frozenset({"demo"}),
+    "transcripts": frozenset({"demo", "files", "fmp"}),
     "options": frozenset({"demo", "cboe", "yahoo"}),
 }
 
@@ -58,4 +58,8 @@ def build_source(name: str, settings: Settings, secrets: dict[str, str] | None =
         return connectors.ISharesSource(settings)
     if name == "sec":
         return connectors.SecSource(settings)
+    if name == "files":
+        return connectors.TranscriptFilesSource(settings)
+    if name == "fmp":
+        return connectors.FmpSource(settings, api_key=secrets.get("fmp_api_key"))
     raise ValueError(f"provider {name!r} is not available in this build")

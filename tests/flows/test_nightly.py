@@ -18,7 +18,10 @@ pytestmark = pytest.mark.xdist_group("prefect")
 
 AS_OF = date(2025, 6, 30)
 LATER = date(2025, 8, 29)
-MARTS = ["daily_prices", "index_membership", "risk_free", "options_activity", "options_small_vs_large"]
+MARTS = [
+    "daily_prices", "index_membership", "risk_free", "options_activity", "options_small_vs_large",
+    "call_sentiment", "sentiment_index",
+]  # fmt: skip
 
 
 def frame(data_dir: Path, sql: str) -> pd.DataFrame:
@@ -130,3 +133,42 @@ def test_a_dataset_flow_alone_publishes_its_own_marts(demo_env: Path) -> None:
     assert set(result["rows"]) == {"raw.prices", "daily_prices"}
     tables = frame(demo_env, "SELECT table_name FROM meta.table_builds")["table_name"].tolist()
     assert tables == ["daily_prices"]
+
+
+def test_calls_are_scored_once_and_all_again_when_the_lexicon_changes(
+    demo_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nightly(as_of=AS_OF)
+    first = frame(demo_env, "SELECT * FROM call_sentiment")
+    calls = frame(demo_env, "SELECT count(*) AS n FROM raw.transcripts")["n"].iloc[0]
+    assert first.loc[first["section"] == "call", ["ticker", "call_date"]].drop_duplicates().shape[0] == calls
+    assert set(first["lexicon"]) == {"eea_default"}
+    assert {"call", "prepared", "qa", "qa_executive", "qa_analyst"} <= set(first["section"])
+    index = frame(demo_env, "SELECT * FROM sentiment_index WHERE period = 'month'")
+    assert len(index) >= 6 and index["small_calls"].sum() > 0 and index["large_calls"].sum() > 0
+
+    # the next day scores only what is new: the rows already scored are kept as they were
+    nightly(as_of=date(2025, 7, 31))
+    second = frame(demo_env, "SELECT * FROM call_sentiment WHERE call_date <= DATE '2025-06-27'")
+    pd.testing.assert_frame_equal(
+        first[first["call_date"].dt.date <= date(2025, 6, 27)]
+        .sort_values(["ticker", "call_date", "section"])
+        .reset_index(drop=True),
+        second.sort_values(["ticker", "call_date", "section"]).reset_index(drop=True),
+    )
+
+    # a new lexicon re-scores every call and keeps the old scores beside the new
+    lexicon = tmp_path / "lexicon.csv"
+    lexicon.write_text(
+        "Word,Negative,Positive,Uncertainty,Litigious,Strong_Modal,Weak_Modal,Constraining\n"
+        "STRONG,0,2009,0,0,0,0,0\nWEAK,2009,0,0,0,0,0,0\nDECLINE,2009,0,0,0,0,0,0\nGAINS,0,2009,0,0,0,0,0\n"
+    )
+    monkeypatch.setenv("EEA_LEXICON_PATH", str(lexicon))
+    nightly(as_of=date(2025, 7, 31))
+    both = frame(demo_env, "SELECT lexicon, count(DISTINCT (ticker, call_date)) AS n FROM call_sentiment "
+                           "WHERE section = 'call' GROUP BY lexicon")  # fmt: skip
+    counts = dict(zip(both["lexicon"], both["n"], strict=True))
+    total = frame(demo_env, "SELECT count(*) AS n FROM raw.transcripts WHERE call_date <= DATE '2025-07-31'")["n"].iloc[
+        0
+    ]
+    assert counts == {"eea_default": total, "loughran_mcdonald": total}
