@@ -22,23 +22,27 @@ def sections_of(text: str, layout: str) -> list[tuple[str, str, int, bool]]:
     out = []
     speaking = parsed[parsed["role"].fillna("") != "operator"]
     out.append(("call", "\n".join(speaking["text"].astype(str)), len(speaking), no_speakers))
-    for row in parts.itertuples(index=False):
-        label = row.section if pd.isna(row.role) or not row.role else f"{row.section}_{row.role}"
-        if label == "call":
-            continue
-        out.append((label, row.text, int(row.turns), no_speakers))
+    for section, role, text_, n in zip(
+        parts["section"].tolist(), parts["role"].tolist(), parts["text"].tolist(), parts["turns"].tolist(), strict=True
+    ):
+        label = f"{section}_{role}" if isinstance(role, str) and role else str(section)
+        if label != "call":
+            out.append((label, str(text_), int(n), no_speakers))
     return out
 
 
 def call_sentiment(transcripts: pd.DataFrame, lexicon: Lexicon) -> pd.DataFrame:
     """Transcripts (ticker, call_date, layout, text, batch_id) to one row per call and section, in the mart's columns."""
     records = []
-    for call in transcripts.itertuples(index=False):
-        for label, text, n_turns, no_speakers in sections_of(call.text, call.layout):
-            records.append((call.ticker, call.call_date, label, text, n_turns, no_speakers, call.batch_id))
+    columns = [transcripts[c].tolist() for c in ("ticker", "call_date", "layout", "text", "batch_id")]
+    for ticker, call_date, layout, text, batch_id in zip(*columns, strict=True):
+        for label, section_text, n_turns, no_speakers in sections_of(str(text), str(layout)):
+            records.append((ticker, call_date, label, section_text, n_turns, no_speakers, batch_id))
     if not records:
         return pd.DataFrame(columns=COLUMNS)
-    frame = pd.DataFrame(records, columns=["ticker", "call_date", "section", "text", "turns", "no_speakers", "batch_id"])
+    frame = pd.DataFrame(
+        records, columns=["ticker", "call_date", "section", "text", "turns", "no_speakers", "batch_id"]
+    )
     counts = score(frame["text"].tolist(), lexicon).reset_index(drop=True)
     out = pd.concat([frame.drop(columns="text"), counts], axis=1)
     out["lexicon"] = lexicon.name

@@ -12,7 +12,16 @@ import pytest
 
 from config.settings import SettingsError, load_settings
 from sources.base import Request
-from sources.connectors import CboeSource, FredSource, ISharesSource, SecSource, StooqSource, YahooSource
+from sources.connectors import (
+    CboeSource,
+    FmpSource,
+    FredSource,
+    ISharesSource,
+    SecSource,
+    StooqSource,
+    TranscriptFilesSource,
+    YahooSource,
+)
 from tests.sources.httpserver import LocalServer, Reply
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
@@ -35,6 +44,7 @@ def settings_for(server: LocalServer, tmp_path: Path, **extra: object):
         fred_api_url=server.url,
         sec_data_url=server.url,
         sec_www_url=server.url,
+        fmp_url=server.url,
         http_retries=2,
         http_backoff_seconds=(0.01, 0.02),
         http_timeout_seconds=2.0,
@@ -206,3 +216,29 @@ def test_cboe_option_chain_real_payload(tmp_path: Path) -> None:
     assert table.num_rows == len(raw) == 3576
     assert pc.sum(table.column("volume")).as_py() == pytest.approx(sum(o["volume"] or 0 for o in raw))
     assert set(table.column("trade_date").to_pylist()) == {date(2026, 7, 24)}
+
+
+def test_transcript_folder_and_fmp_api(tmp_path: Path) -> None:
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    (folder / "CT_ACME_2024_q1.txt").write_bytes(
+        "ACME Corp (ACME) Q1 2024 Earnings Call\r\nApril 20, 2024\r\n\r\nOperator\r\nWelcome \u2013 thanks.\r\n\r\n"
+        "Jane Roe\r\nDemand was strong.\r\n".encode("cp1252")
+    )
+    fmp = [{"symbol": "ACME", "quarter": 2, "year": 2024, "date": "2024-07-20 17:00:00",
+            "content": "Operator: Welcome.\nJane Roe: Demand was strong.\nSam Lee: Margins?"}]  # fmt: skip
+    with LocalServer() as server:
+        server.route("/api/v3/earning_call_transcript/ACME", Reply.json(fmp), query={"quarter": "2", "year": "2024"})
+        server.route("/api/v3/earning_call_transcript/ACME", Reply.json([]))
+        settings = settings_for(server, tmp_path, transcripts_dir=folder)
+        files = TranscriptFilesSource(settings).fetch(Request("transcripts", date(2024, 1, 1), date(2024, 12, 31)))
+        api = FmpSource(settings, api_key="FMPKEY").fetch(
+            Request("transcripts", date(2024, 7, 1), date(2024, 7, 31), tickers=("ACME",))
+        )
+        keys = {r.param("apikey") for r in server.requests}
+    assert files.column("ticker").to_pylist() == ["ACME"] and files.column("call_date").to_pylist() == [
+        date(2024, 4, 20)
+    ]
+    assert "–" in files.column("text")[0].as_py()  # cp1252 en dash decoded
+    assert api.column("call_date").to_pylist() == [date(2024, 7, 20)]
+    assert keys == {"FMPKEY"}
