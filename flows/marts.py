@@ -107,7 +107,8 @@ def _build_call_sentiment(ctx: RunContext) -> pd.DataFrame:
             strict=True,
         )
     )
-    todo = current[[(t, d) not in scored for t, d in zip(current["ticker"], current["call_date"], strict=True)]]
+    unscored = [(t, d) not in scored for t, d in zip(current["ticker"], current["call_date"], strict=True)]
+    todo = current[pd.Series(unscored, index=current.index, dtype=bool)]
     new = call_sentiment(todo, lexicon)
     get_run_logger().info(
         "call_sentiment: %d calls scored now with %s %s, %d kept", len(todo), lexicon.name, lexicon.version, len(scored)
