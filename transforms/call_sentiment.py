@@ -6,7 +6,7 @@ import pandas as pd
 
 from sources.lexicon import Lexicon
 from transforms.sentiment import COUNT_COLUMNS, score
-from transforms.transcripts import scored_sections, turns
+from transforms.transcripts import section_rows, turn_rows
 
 COLUMNS = [
     "ticker", "call_date", "section", *COUNT_COLUMNS, "net_tone", "tone_per_word", "turns", "no_speakers",
@@ -16,18 +16,14 @@ COLUMNS = [
 
 def sections_of(text: str, layout: str) -> list[tuple[str, str, int, bool]]:
     """(section label, text, turns, no_speakers) to score for one call: the whole call without the operator, then its parts."""
-    parsed = turns(text, layout)
-    no_speakers = bool(parsed["no_speakers"].any()) if len(parsed) else True
-    parts = scored_sections(parsed)
-    out = []
-    speaking = parsed[parsed["role"].fillna("") != "operator"]
-    out.append(("call", "\n".join(speaking["text"].astype(str)), len(speaking), no_speakers))
-    for section, role, text_, n in zip(
-        parts["section"].tolist(), parts["role"].tolist(), parts["text"].tolist(), parts["turns"].tolist(), strict=True
-    ):
-        label = f"{section}_{role}" if isinstance(role, str) and role else str(section)
+    rows = turn_rows(text, layout)
+    no_speakers = any(r[5] for r in rows) if rows else True
+    speaking = [r for r in rows if r[2] != "operator"]
+    out = [("call", "\n".join(r[4] for r in speaking), len(speaking), no_speakers)]
+    for section, role, section_text, n in section_rows(rows):
+        label = f"{section}_{role}" if role else section
         if label != "call":
-            out.append((label, str(text_), int(n), no_speakers))
+            out.append((label, section_text, n, no_speakers))
     return out
 
 

@@ -232,17 +232,15 @@ def _json_turns(text: str) -> tuple[list[_Turn], int | None]:
     return turns, None
 
 
-def _whole(text: str) -> pd.DataFrame:
-    frame = pd.DataFrame(
-        {"turn": [0], "speaker": [None], "role": [None], "section": ["whole"], "text": [text.strip()]},
-        columns=COLUMNS[:-1],
-    )
-    frame["no_speakers"] = True
-    return frame.astype({"turn": "int64", "no_speakers": "bool"})
+Row = tuple[int, str | None, str | None, str, str, bool]
 
 
-def turns(text: str, layout: str) -> pd.DataFrame:
-    """A raw transcript (text, layout) to one row per speaker turn: turn, speaker, role, section, text, no_speakers."""
+def _whole(text: str) -> list[Row]:
+    return [(0, None, None, "whole", text.strip(), True)]
+
+
+def turn_rows(text: str, layout: str) -> list[Row]:
+    """`turns` as plain tuples (turn, speaker, role, section, text, no_speakers), for scoring thousands of calls fast."""
     if layout == "blob":
         stripped = text.strip()
         if stripped.startswith("{"):
@@ -268,17 +266,34 @@ def turns(text: str, layout: str) -> pd.DataFrame:
         if t.role == "operator" and any(u.role != "operator" for u in found[:k]) and _QA_CUE.search(" ".join(t.lines))
     ][:1]
     qa_start = min(starts) if starts else len(found)
-    frame = pd.DataFrame(
-        {
-            "turn": range(len(found)),
-            "speaker": [t.speaker for t in found],
-            "role": [t.role for t in found],
-            "section": ["qa" if k >= qa_start else "prepared" for k in range(len(found))],
-            "text": ["\n".join(t.lines) for t in found],
-        }
-    )
-    frame["no_speakers"] = False
-    return frame.astype({"turn": "int64", "no_speakers": "bool"})[COLUMNS]
+    return [
+        (k, t.speaker, t.role, "qa" if k >= qa_start else "prepared", "\n".join(t.lines), False)
+        for k, t in enumerate(found)
+    ]
+
+
+def turns(text: str, layout: str) -> pd.DataFrame:
+    """A raw transcript (text, layout) to one row per speaker turn: turn, speaker, role, section, text, no_speakers."""
+    frame = pd.DataFrame(turn_rows(text, layout), columns=COLUMNS)
+    return frame.astype({"turn": "int64", "no_speakers": "bool"})
+
+
+def section_rows(rows: list[Row]) -> list[tuple[str, str | None, str, int]]:
+    """`scored_sections` on `turn_rows` output: (section, role, text, turns), operator dropped."""
+    spoken = [r for r in rows if r[2] != "operator"]
+    out: list[tuple[str, str | None, str, int]] = []
+    for section in SECTIONS:
+        part = [r for r in spoken if r[3] == section]
+        if not part:
+            continue
+        out.append((section, None, "\n\n".join(r[4] for r in part), len(part)))
+        if section != "qa":
+            continue
+        for role in ("executive", "analyst"):
+            by_role = [r for r in part if r[2] == role]
+            if by_role:
+                out.append((section, role, "\n\n".join(r[4] for r in by_role), len(by_role)))
+    return out
 
 
 def first_question(turns_df: pd.DataFrame) -> int | None:
@@ -289,22 +304,11 @@ def first_question(turns_df: pd.DataFrame) -> int | None:
 
 def scored_sections(turns_df: pd.DataFrame) -> pd.DataFrame:
     """Turns to the texts scored per section (role null) and per known role within Q&A, operator dropped: section, role, text, turns."""
-    spoken = turns_df[turns_df["role"] != "operator"]
-    rows = []
-    for section in SECTIONS:
-        part = spoken[spoken["section"] == section]
-        if part.empty:
-            continue
-        rows.append({"section": section, "role": None, "text": "\n\n".join(part["text"]), "turns": len(part)})
-        if section != "qa":
-            continue
-        for role in ("executive", "analyst"):
-            by_role = part[part["role"] == role]
-            if len(by_role):
-                rows.append(
-                    {"section": section, "role": role, "text": "\n\n".join(by_role["text"]), "turns": len(by_role)}
-                )
-    frame = pd.DataFrame(rows, columns=SECTION_COLUMNS).astype({"turns": "int64"})
+    rows = [
+        (int(t), sp, r if isinstance(r, str) else None, str(sec), str(txt), bool(ns))
+        for t, sp, r, sec, txt, ns in zip(*(turns_df[c].tolist() for c in COLUMNS), strict=True)
+    ]
+    frame = pd.DataFrame(section_rows(rows), columns=SECTION_COLUMNS).astype({"turns": "int64"})
     # Records turn None into NaN; null roles stay None like the turns frame's.
     frame["role"] = frame["role"].astype(object).where(frame["role"].notna(), None)
     return frame
