@@ -107,6 +107,39 @@ def _cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_quarantine(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    from warehouse.store import quarantined
+
+    if args.action == "list":
+        records = quarantined(settings.data_dir)
+        if not records:
+            print("no batch is in quarantine")
+        for r in records:
+            failed = [x for x in r.get("results", []) if not x.get("success") and x.get("severity") == "critical"]
+            print(
+                f"{r['batch_id']}  {r['dataset']}  from {r['source']}  {r['rows']:,} rows  {r['window'][0]}..{r['window'][1]}"
+            )
+            for x in failed:
+                print(
+                    f"    {x.get('expectation')}: {x.get('unexpected_count')} rows, e.g. {x.get('unexpected_sample')}"
+                )
+        return 0
+    if not args.batch:
+        raise SettingsError(f"eea quarantine {args.action} needs a batch id (see eea quarantine list)")
+    if args.action == "drop":
+        from flows.quarantine import drop
+
+        record = drop(settings.data_dir, args.batch)
+        print(f"dropped {record['batch_id']} ({record['rows']:,} rows of {record['dataset']})")
+        return 0
+    from flows.quarantine import release
+
+    result = release(batch_id=args.batch)
+    print_summary(settings, result)
+    return 0
+
+
 def _cmd_query(args: argparse.Namespace) -> int:
     settings = load_settings()
     con = connect_readonly(settings.data_dir)
@@ -142,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     ld.add_argument("--ticker", default=None, help="ticker, where the payload does not name it")
     ld.add_argument("files", nargs="+")
     ld.set_defaults(func=_cmd_load)
+    qu = sub.add_parser("quarantine", help="list, release or drop batches that failed the validation gate")
+    qu.add_argument("action", choices=["list", "release", "drop"])
+    qu.add_argument("batch", nargs="?", default=None)
+    qu.set_defaults(func=_cmd_quarantine)
     q = sub.add_parser("query", help="run SQL on the published warehouse, read-only")
     q.add_argument("sql")
     q.add_argument("--csv", help="write the result to this CSV file")

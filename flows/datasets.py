@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from prefect.states import State
+from warehouse.validation import ValidationReport, validate_batch
 
 from flows.marts import build_marts, marts_for
 from flows.runtime import RunContext, current, run_scope
 from sources.base import Request, SourceError
+from warehouse.ddl import mart, raw_dataset
 from warehouse.store import Landed
 
 # Which raw datasets each dataset flow lands (SEC gives facts, share counts and reference data together).
@@ -101,6 +107,54 @@ def extract(dataset: str, start: date, end: date) -> pa.Table:
     return table
 
 
+def _last_good_rows(ctx: RunContext, dataset: str, table: pa.Table) -> int | None:
+    """Rows expected of this batch from the last good one: its rows per partition times this batch's partitions."""
+    last = ctx.run.query(
+        "SELECT rows, partitions FROM meta.batches WHERE dataset = ? AND rows > 0 ORDER BY landed_at DESC LIMIT 1",
+        [dataset],
+    ).to_pylist()
+    if not last or table.num_rows == 0:
+        return None
+    part = raw_dataset(dataset).partition
+    assert part is not None
+    partitions = len(pc.unique(table.column(part)))
+    return round(last[0]["rows"] / max(last[0]["partitions"], 1) * partitions)
+
+
+def _reference(ctx: RunContext, dataset: str, table: pa.Table) -> pd.DataFrame | None:
+    """For prices: the previous trading day's bars of the same tickers, to catch a price in cents."""
+    if dataset != "prices" or table.num_rows == 0:
+        return None
+    first = pc.min(table.column("date")).as_py()
+    return ctx.run.query(
+        "SELECT ticker, date, close FROM staging.prices WHERE date = (SELECT max(date) FROM staging.prices WHERE date < ?)",
+        [first],
+    ).to_pandas()
+
+
+@task(cache_policy=NONE)
+def validate(dataset: str, table: pa.Table, start: date, end: date) -> ValidationReport:
+    """The dataset's suite on the new batch only (Great Expectations); critical failures keep it out of the lake."""
+    ctx = current()
+    return validate_batch(
+        dataset,
+        table.to_pandas(),
+        batch_id=ctx.run.next_batch_id(dataset),
+        as_of=ctx.as_of,
+        last_good_rows=_last_good_rows(ctx, dataset, table),
+        reference=_reference(ctx, dataset, table),
+    )
+
+
+def record_validation(ctx: RunContext, results: list[dict[str, Any]], outcome: str) -> None:
+    """Keep a batch's expectation results for the validation_results mart, with what became of the batch."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for row in results:
+        ctx.validation.append(
+            {**row, "run_id": ctx.run.run_id, "as_of": ctx.as_of, "outcome": outcome, "validated_at": now}
+        )
+
+
 @task(cache_policy=NONE)
 def land(dataset: str, table: pa.Table, start: date, end: date) -> Landed:
     """Write the batch to the lake in the run's working copy, replacing the partitions it covers."""
@@ -120,8 +174,29 @@ def land_datasets(datasets: tuple[str, ...], start: date | None = None, end: dat
             hi = end
         with ctx.timed(f"extract {dataset}"):
             table = extract(dataset, lo, hi)
+        with ctx.timed(f"validate {dataset}"):
+            report = validate(dataset, table, lo, hi)
+        if not report.passed:
+            batch_id = ctx.run.quarantine(
+                dataset,
+                table,
+                source=ctx.settings.source_for(dataset),
+                window=(lo, hi),
+                report={"batch_id": report.batch_id, "results": report.results, "summary": report.summary()},
+            )
+            ctx.quarantined[dataset] = batch_id
+            record_validation(ctx, report.results, "quarantined")
+            logger.error(
+                "%s: batch %s quarantined, nothing of it landed; marts use the last good data. %s",
+                dataset, batch_id, report.summary(),
+            )  # fmt: skip
+            out[dataset] = 0
+            continue
+        if report.failures("warning"):
+            logger.warning("%s: %s", dataset, report.summary())
         with ctx.timed(f"land {dataset}"):
             landed = land(dataset, table, lo, hi)
+        record_validation(ctx, report.results, "landed")
         ctx.landed[dataset] = ctx.landed.get(dataset, 0) + landed.rows
         out[dataset] = landed.rows
         logger.info(
@@ -131,8 +206,45 @@ def land_datasets(datasets: tuple[str, ...], start: date | None = None, end: dat
     return out
 
 
+def _publish_validation(ctx: RunContext) -> None:
+    """Append this run's expectation results to validation_results, and show the failures as a Prefect artifact."""
+    columns = list(mart("validation_results").column_names)
+    new = pd.DataFrame(ctx.validation)
+    for col in columns:
+        if col not in new:
+            new[col] = None
+    new = new[columns]
+    exists = (
+        ctx.run.query(
+            "SELECT count(*) AS n FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'validation_results'"
+        )
+        .column("n")[0]
+        .as_py()
+    )
+    old = ctx.run.query("SELECT * FROM validation_results").to_pandas() if exists else pd.DataFrame(columns=columns)
+    ctx.run.rebuild("validation_results", pd.concat([f for f in (old, new) if len(f)], ignore_index=True))
+    failed = new[~new["success"].astype(bool)]
+    lines = [f"# Validation, run {ctx.run.run_id} (as of {ctx.as_of})", ""]
+    if ctx.quarantined:
+        lines += ["Quarantined batches (nothing of them landed; `eea quarantine list`):", ""]
+        lines += [f"- **{d}**: `{b}`" for d, b in ctx.quarantined.items()] + [""]
+    if len(failed):
+        lines += ["| dataset | batch | expectation | severity | unexpected | sample |", "|---|---|---|---|---|---|"]
+        for r in failed.head(50).itertuples(index=False):
+            lines.append(
+                f"| {r.dataset} | {r.batch_id} | {r.expectation} | {r.severity} | {r.unexpected_count} | {r.unexpected_sample} |"
+            )
+    else:
+        lines.append("Every expectation passed.")
+    with contextlib.suppress(Exception):  # outside a flow run there is nowhere to put it
+        create_markdown_artifact(markdown="\n".join(lines), key="validation", description="validation gate")
+
+
 def finish(ctx: RunContext) -> dict[str, Any]:
     """Publish the run and say what it did."""
+    if ctx.validation:
+        with ctx.timed("validation results"):
+            _publish_validation(ctx)
     with ctx.timed("publish"):
         path = ctx.run.publish()
     return {
@@ -143,6 +255,7 @@ def finish(ctx: RunContext) -> dict[str, Any]:
         "rows": dict(ctx.run.rows),
         "timings": {k: round(v, 3) for k, v in ctx.timings.items()},
         "missing": {k: sorted(v) for k, v in ctx.missing.items()},
+        "quarantined": dict(ctx.quarantined),
         "flow_started": ctx.started,
         "flow_body_seconds": time.perf_counter() - ctx.started,
     }

@@ -9,8 +9,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 from prefect import flow, get_run_logger
+from warehouse.validation import validate_batch
 
-from flows.datasets import finish
+from flows.datasets import finish, record_validation
 from flows.marts import build_marts, marts_for
 from flows.runtime import run_scope
 from sources.base import SourceError
@@ -43,6 +44,13 @@ def load(
             table = table.filter(pc.less_equal(table.column(part), pa.scalar(ctx.as_of, pa.date32())))
             if table.num_rows == 0:
                 continue
+            report = validate_batch(name, table.to_pandas(), batch_id=ctx.run.next_batch_id(name), as_of=ctx.as_of)
+            if not report.passed:
+                # A file someone hands over is refused outright, with why; nothing is published.
+                raise SourceError(
+                    f"{provider}: the {name} in {', '.join(files)} fail the validation gate: {report.summary()}"
+                )
+            record_validation(ctx, report.results, "landed")
             lo, hi = pc.min(table.column(part)).as_py(), pc.max(table.column(part)).as_py()
             scope = _PerTicker.scope.get(name) if name != "constituents" else None
             landed = ctx.run.land(name, table, source=provider, window=(lo, hi), scope=scope)

@@ -30,6 +30,8 @@ class RunContext:
     started: float = field(default_factory=time.perf_counter)
 
     missing: dict[str, dict[str, str]] = field(default_factory=dict)
+    quarantined: dict[str, str] = field(default_factory=dict)
+    validation: list[dict[str, Any]] = field(default_factory=list)
 
     def source(self, dataset: str) -> Source:
         name = self.settings.source_for(dataset)

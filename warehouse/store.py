@@ -69,6 +69,23 @@ def new_run_id(now: datetime | None = None) -> str:
     return now.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
 
+def quarantine_dir(data_dir: Path) -> Path:
+    """Where failed batches wait, whole, with their validation reports: lake/quarantine/<dataset>/<batch_id>.*"""
+    return Path(data_dir) / "lake" / "quarantine"
+
+
+def quarantined(data_dir: Path) -> list[dict[str, Any]]:
+    """Every batch waiting in quarantine, oldest first, as its stored record."""
+    root = quarantine_dir(data_dir)
+    out = []
+    for path in sorted(root.glob("*/*.json")) if root.exists() else []:
+        with contextlib.suppress(OSError, json.JSONDecodeError):
+            record = json.loads(path.read_text())
+            record["_parquet"] = str(path.with_suffix(".parquet"))
+            out.append(record)
+    return sorted(out, key=lambda r: r.get("quarantined_at", ""))
+
+
 def published_path(data_dir: Path) -> Path:
     return Path(data_dir) / PUBLISHED
 
@@ -466,6 +483,39 @@ class WarehouseRun:
         else:
             # No data yet: an empty table with the contract, so staging and marts still resolve.
             con.execute(td.statements[0])
+
+    # -- quarantine --------------------------------------------------------
+
+    def quarantine(
+        self, dataset: str, table: pa.Table, *, source: str, window: tuple[date, date], report: dict[str, Any]
+    ) -> str:
+        """Keep a batch that failed its gate whole, with its validation report, outside the lake the catalog reads."""
+        with self._mutex:
+            self._batches += 1
+            batch_id = report.get("batch_id") or f"{self.run_id}-{dataset}-{self._batches}"
+            folder = quarantine_dir(self.data_dir) / dataset
+            folder.mkdir(parents=True, exist_ok=True)
+            import pyarrow.parquet as pq
+
+            pq.write_table(table, folder / f"{batch_id}.parquet", compression="zstd")
+            record = {
+                "batch_id": batch_id,
+                "dataset": dataset,
+                "source": source,
+                "run_id": self.run_id,
+                "as_of": self.as_of.isoformat(),
+                "window": [window[0].isoformat(), window[1].isoformat()],
+                "rows": table.num_rows,
+                "quarantined_at": _utcnow().isoformat(sep=" "),
+                **report,
+            }
+            _write_json_atomic(folder / f"{batch_id}.json", record)
+            self.rows[f"quarantined.{dataset}"] = self.rows.get(f"quarantined.{dataset}", 0) + table.num_rows
+            return batch_id
+
+    def next_batch_id(self, dataset: str) -> str:
+        """The id the next landing of `dataset` in this run will carry (validation reports name it before it lands)."""
+        return f"{self.run_id}-{dataset}-{self._batches + 1}"
 
     # -- marts -------------------------------------------------------------
 

@@ -262,3 +262,31 @@ COMMENT ON COLUMN sentiment_index.spread_percentile IS 'Share of periods of the 
 COMMENT ON COLUMN sentiment_index.thin IS 'True when either side has fewer calls than the configured minimum (default 20): shown, but weigh it lightly.';
 COMMENT ON COLUMN sentiment_index.lexicon IS 'Lexicon the tones were counted with.';
 COMMENT ON COLUMN sentiment_index.lexicon_version IS 'Version of that lexicon.';
+
+CREATE TABLE validation_results (
+    dataset           VARCHAR   NOT NULL,
+    batch_id          VARCHAR   NOT NULL,
+    run_id            VARCHAR   NOT NULL,
+    as_of             DATE      NOT NULL,
+    expectation       VARCHAR   NOT NULL,
+    severity          VARCHAR   NOT NULL,
+    success           BOOLEAN   NOT NULL,
+    unexpected_count  BIGINT,
+    unexpected_sample VARCHAR,
+    details           VARCHAR,
+    outcome           VARCHAR   NOT NULL,
+    validated_at      TIMESTAMP NOT NULL
+);
+COMMENT ON TABLE validation_results IS 'One row per raw batch and expectation checked by the validation gate (Great Expectations, one suite per raw dataset): what passed, what failed, and what became of the batch.';
+COMMENT ON COLUMN validation_results.dataset IS 'Raw dataset of the batch.';
+COMMENT ON COLUMN validation_results.batch_id IS 'The batch checked; a quarantined batch keeps this id in lake/quarantine.';
+COMMENT ON COLUMN validation_results.run_id IS 'Run that checked it.';
+COMMENT ON COLUMN validation_results.as_of IS 'As-of date of that run.';
+COMMENT ON COLUMN validation_results.expectation IS 'The expectation, with its column(s), e.g. expect_column_values_to_not_be_null(ticker).';
+COMMENT ON COLUMN validation_results.severity IS 'critical (a failure stops the batch) or warning (recorded and shown, the batch lands).';
+COMMENT ON COLUMN validation_results.success IS 'Whether the batch met the expectation.';
+COMMENT ON COLUMN validation_results.unexpected_count IS 'Rows that broke it, where the expectation counts rows.';
+COMMENT ON COLUMN validation_results.unexpected_sample IS 'Up to five offending values or rows, as JSON.';
+COMMENT ON COLUMN validation_results.details IS 'What was observed, in words.';
+COMMENT ON COLUMN validation_results.outcome IS 'What became of the batch: landed, quarantined, or released (landed later by hand from quarantine).';
+COMMENT ON COLUMN validation_results.validated_at IS 'When the check ran, UTC.';
