@@ -9,7 +9,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 from prefect import flow, get_run_logger
-from warehouse.validation import validate_batch
 
 from flows.datasets import finish, record_validation
 from flows.marts import build_marts, marts_for
@@ -18,6 +17,7 @@ from sources.base import SourceError
 from sources.connectors import _PerTicker
 from sources.files import parse_payloads
 from warehouse.ddl import raw_dataset
+from warehouse.validation import validate_batch
 
 
 @flow(name="load")

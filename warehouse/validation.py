@@ -112,7 +112,7 @@ def _iso(values: pd.Series) -> pd.Series:
     """Datetimes as 'YYYY-MM-DD' strings (null stays null), formatting each distinct day once."""
     codes, uniques = pd.factorize(values)
     labels = np.asarray(pd.DatetimeIndex(uniques).strftime("%Y-%m-%d"), dtype=object)
-    out = np.where(codes >= 0, labels[np.clip(codes, 0, None)] if len(labels) else None, None)
+    out = np.where(codes >= 0, labels[np.clip(codes, 0, None)] if len(labels) else None, None)  # type: ignore[arg-type]
     return pd.Series(out, index=values.index, dtype=object)
 
 
@@ -186,7 +186,7 @@ def _coerce(table: TableDef, frame: pd.DataFrame, dataset: str, batch_id: str) -
                 if fractional.any():
                     bad = fractional if bad is None else bad | fractional
                     converted = converted.where(~fractional)
-                converted = converted.astype("Int64") if not fractional.all() or len(converted) == 0 else converted
+                converted = converted.astype("Int64") if not fractional.all() or len(converted) == 0 else converted  # type: ignore[assignment]
         elif col.type in _DATE_TYPES or col.type in _TIME_TYPES:
             if pd.api.types.is_datetime64_any_dtype(raw):
                 parsed = raw
@@ -286,7 +286,9 @@ def _expectations(
     if partition and partition in present and len(frame):
         exps.append(
             gxe.ExpectColumnMaxToBeBetween(
-                column=partition, max_value=as_of.isoformat(), meta=m(CRITICAL, "not after as_of")
+                column=partition,
+                max_value=as_of.isoformat(),  # type: ignore[arg-type]  # ISO string: suites store JSON
+                meta=m(CRITICAL, "not after as_of"),
             )
         )
         if dataset in DAILY_DATASETS:
@@ -296,7 +298,7 @@ def _expectations(
                 exps.append(
                     gxe.ExpectColumnMaxToBeBetween(
                         column=partition,
-                        min_value=oldest_fresh.isoformat(),
+                        min_value=oldest_fresh.isoformat(),  # type: ignore[arg-type]
                         meta=m(WARNING, f"fresh: within {FRESHNESS_SESSIONS} sessions of as_of"),
                     )
                 )
@@ -407,7 +409,7 @@ def _checkpoint(dataset: str, expectations: list[Any], result_format: dict, docs
     )
     actions = [gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=[docs_site])] if docs_site else []
     return context.checkpoints.add_or_update(
-        gx.Checkpoint(name=name, validation_definitions=[definition], actions=actions, result_format=result_format)
+        gx.Checkpoint(name=name, validation_definitions=[definition], actions=actions, result_format=result_format)  # type: ignore[arg-type]
     )
 
 
