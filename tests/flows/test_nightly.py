@@ -130,9 +130,9 @@ def test_backfill_lands_trading_days_in_bulk(demo_env: Path) -> None:
 
 def test_a_dataset_flow_alone_publishes_its_own_marts(demo_env: Path) -> None:
     result = prices(as_of=AS_OF)
-    assert set(result["rows"]) == {"raw.prices", "daily_prices"}
-    tables = frame(demo_env, "SELECT table_name FROM meta.table_builds")["table_name"].tolist()
-    assert tables == ["daily_prices"]
+    assert set(result["rows"]) == {"raw.prices", "daily_prices", "validation_results"}
+    tables = frame(demo_env, "SELECT table_name FROM meta.table_builds ORDER BY 1")["table_name"].tolist()
+    assert tables == ["daily_prices", "validation_results"]
 
 
 def test_calls_are_scored_once_and_all_again_when_the_lexicon_changes(
