@@ -14,13 +14,13 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from prefect.states import State
-from warehouse.validation import ValidationReport, validate_batch
 
 from flows.marts import build_marts, marts_for
 from flows.runtime import RunContext, current, run_scope
 from sources.base import Request, SourceError
 from warehouse.ddl import mart, raw_dataset
 from warehouse.store import Landed
+from warehouse.validation import ValidationReport, build_docs, validate_batch
 
 # Which raw datasets each dataset flow lands (SEC gives facts, share counts and reference data together).
 # Constituents first: per-ticker providers ask for the index members it lands.
@@ -224,7 +224,15 @@ def _publish_validation(ctx: RunContext) -> None:
     old = ctx.run.query("SELECT * FROM validation_results").to_pandas() if exists else pd.DataFrame(columns=columns)
     ctx.run.rebuild("validation_results", pd.concat([f for f in (old, new) if len(f)], ignore_index=True))
     failed = new[~new["success"].astype(bool)]
+    docs = None
+    with ctx.timed("data docs"):
+        try:
+            docs = build_docs(ctx.settings.data_dir / "validation" / "docs")
+        except Exception as exc:  # the report is a convenience: a docs failure must not stop the publish
+            get_run_logger().warning("validation: Data Docs were not built: %s", exc)
     lines = [f"# Validation, run {ctx.run.run_id} (as of {ctx.as_of})", ""]
+    if docs is not None:
+        lines += [f"Data Docs: [{docs}](file://{docs})", ""]
     if ctx.quarantined:
         lines += ["Quarantined batches (nothing of them landed; `eea quarantine list`):", ""]
         lines += [f"- **{d}**: `{b}`" for d, b in ctx.quarantined.items()] + [""]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 from prefect import get_run_logger, task
@@ -159,6 +160,22 @@ MARTS: tuple[Mart, ...] = (
 )
 
 
+def inputs_as_of(ctx: RunContext, datasets: Iterable[str]) -> date:
+    """The last day all of a mart's inputs were landed for, up to as_of: the oldest of their latest good batches."""
+    days = []
+    for dataset in datasets:
+        got = (
+            ctx.run.query(
+                "SELECT max(least(window_end, ?)) AS d FROM meta.batches WHERE dataset = ?", [ctx.as_of, dataset]
+            )
+            .column("d")[0]
+            .as_py()
+        )
+        if got is not None:
+            days.append(got)
+    return min(days) if days else ctx.as_of
+
+
 def marts_for(datasets: Iterable[str]) -> list[str]:
     """The marts that read any of these datasets."""
     wanted = set(datasets)
@@ -171,7 +188,8 @@ def build_mart(name: str) -> int:
     ctx = current()
     mart = next(m for m in MARTS if m.name == name)
     with ctx.timed(f"build {name}"):
-        frame = mart.build(ctx)
+        frame = mart.build(ctx).copy()
+        frame["inputs_as_of"] = inputs_as_of(ctx, mart.inputs)
         rows = ctx.run.rebuild(name, frame)
     get_run_logger().info("%s: %d rows as of %s", name, rows, ctx.as_of)
     return rows

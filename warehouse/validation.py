@@ -505,3 +505,10 @@ def validate_batch(
         results += [_gx_result(dataset, batch_id, r) for r in validation.results]
     passed = not any(not r["success"] and r["severity"] == CRITICAL for r in results)
     return ValidationReport(dataset=dataset, batch_id=batch_id, passed=passed, results=results)
+
+
+def build_docs(docs_dir: Path) -> Path:
+    """Build GX Data Docs for every batch validated in this process into `docs_dir`; returns its index.html."""
+    site = _docs_site(Path(docs_dir))
+    _context().build_data_docs(site_names=[site])
+    return Path(docs_dir) / "index.html"

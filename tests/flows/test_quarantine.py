@@ -55,6 +55,9 @@ def test_a_bad_batch_is_quarantined_and_the_run_goes_on(
     assert query(demo_env, "SELECT max(date) FROM daily_prices") == [(FIRST,)]
     assert query(demo_env, "SELECT max(date) FROM raw.rates") == [(NEXT,)]
     assert query(demo_env, "SELECT max(as_of) FROM pipeline_runs WHERE state = 'published'") == [(NEXT,)]
+    # and the marts say so: built on prices up to the day before, the rest up to today
+    assert query(demo_env, "SELECT DISTINCT inputs_as_of FROM daily_prices") == [(FIRST,)]
+    assert query(demo_env, "SELECT DISTINCT inputs_as_of FROM risk_free") == [(NEXT,)]
     failed = query(
         demo_env,
         f"SELECT expectation, severity, unexpected_count FROM validation_results "
@@ -64,6 +67,7 @@ def test_a_bad_batch_is_quarantined_and_the_run_goes_on(
     assert query(demo_env, f"SELECT DISTINCT outcome FROM validation_results WHERE batch_id = '{batch}'") == [
         ("quarantined",)
     ]
+    assert (demo_env / "validation" / "docs" / "index.html").is_file()  # Data Docs built by the run
     records = quarantined(demo_env)
     assert [r["batch_id"] for r in records] == [batch]
     assert pq.read_table(records[0]["_parquet"]).num_rows == records[0]["rows"] > 0
@@ -76,6 +80,7 @@ def test_a_bad_batch_is_quarantined_and_the_run_goes_on(
     assert main(["quarantine", "release", batch]) == 0
     assert query(demo_env, "SELECT max(date) FROM raw.prices") == [(NEXT,)]
     assert query(demo_env, "SELECT max(date) FROM daily_prices") == [(NEXT,)]
+    assert query(demo_env, "SELECT DISTINCT inputs_as_of FROM daily_prices") == [(NEXT,)]
     assert quarantined(demo_env) == []
     released = query(
         demo_env, f"SELECT count(*) FROM validation_results WHERE batch_id = '{batch}' AND outcome = 'released'"

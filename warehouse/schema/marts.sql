@@ -13,9 +13,11 @@ CREATE TABLE index_membership (
     name        VARCHAR,
     cik         BIGINT,
     snapshots   INTEGER NOT NULL,
+    inputs_as_of DATE NOT NULL,
     PRIMARY KEY (index_name, ticker, valid_from)
 );
 COMMENT ON TABLE index_membership IS 'Point-in-time index membership: one row per uninterrupted spell of a ticker in an index, from the holdings snapshots dated on or before the run''s as_of. A ticker was a member on day d when valid_from <= d and (valid_to is null or d < valid_to).';
+COMMENT ON COLUMN index_membership.inputs_as_of IS 'The latest day the inputs of this table were landed for (the oldest across its raw datasets): equal to the run''s as_of, or earlier when an input batch was quarantined or missing and the table was built on the last good data.';
 COMMENT ON COLUMN index_membership.index_name IS 'Index: russell_2000 (the small-cap index) or large_cap (the large-cap comparison universe).';
 COMMENT ON COLUMN index_membership.ticker IS 'Ticker symbol as the index provider lists it, upper case.';
 COMMENT ON COLUMN index_membership.valid_from IS 'First snapshot date of this spell of membership.';
@@ -41,9 +43,11 @@ CREATE TABLE daily_prices (
     shares_outstanding DOUBLE,
     market_cap         DOUBLE,
     source             VARCHAR NOT NULL,
+    inputs_as_of DATE NOT NULL,
     PRIMARY KEY (ticker, date)
 );
 COMMENT ON TABLE daily_prices IS 'One row per ticker and trading day up to the run''s as_of: as-traded prices, split- and dividend-adjusted close, total return, and market cap from the shares outstanding known on that day.';
+COMMENT ON COLUMN daily_prices.inputs_as_of IS 'The latest day the inputs of this table were landed for (the oldest across its raw datasets): equal to the run''s as_of, or earlier when an input batch was quarantined or missing and the table was built on the last good data.';
 COMMENT ON COLUMN daily_prices.ticker IS 'Ticker symbol, upper case.';
 COMMENT ON COLUMN daily_prices.date IS 'Trading day (NYSE calendar).';
 COMMENT ON COLUMN daily_prices.open IS 'Opening price, USD per share, as traded on that day (not adjusted).';
@@ -63,9 +67,11 @@ CREATE TABLE risk_free (
     series VARCHAR NOT NULL,
     date   DATE    NOT NULL,
     value  DOUBLE  NOT NULL,
+    inputs_as_of DATE NOT NULL,
     PRIMARY KEY (series, date)
 );
 COMMENT ON TABLE risk_free IS 'Risk-free yield by day up to the run''s as_of (10-year Treasury constant maturity); days the source has no value for are left out, never zero.';
+COMMENT ON COLUMN risk_free.inputs_as_of IS 'The latest day the inputs of this table were landed for (the oldest across its raw datasets): equal to the run''s as_of, or earlier when an input batch was quarantined or missing and the table was built on the last good data.';
 COMMENT ON COLUMN risk_free.series IS 'FRED series id, e.g. DGS10.';
 COMMENT ON COLUMN risk_free.date IS 'Observation date.';
 COMMENT ON COLUMN risk_free.value IS 'Yield, percent per year (4.25 means 4.25%).';
@@ -131,9 +137,11 @@ CREATE TABLE options_activity (
     call_oi_over_90 DOUBLE,
     pc_volume_ratio_over_90 DOUBLE,
     pc_oi_ratio_over_90 DOUBLE,
+    inputs_as_of DATE NOT NULL,
     PRIMARY KEY (underlying, trade_date)
 );
 COMMENT ON TABLE options_activity IS 'Options activity per underlying and trading day up to the run''s as_of, from the daily chain snapshots: put and call volume and open interest, put/call ratios in total and by days-to-expiry bucket, 25-delta skew near 30 days, and the put-volume z-score that flags hedging spikes.';
+COMMENT ON COLUMN options_activity.inputs_as_of IS 'The latest day the inputs of this table were landed for (the oldest across its raw datasets): equal to the run''s as_of, or earlier when an input batch was quarantined or missing and the table was built on the last good data.';
 COMMENT ON COLUMN options_activity.underlying IS 'Underlying symbol of the option chain (IWM for small caps, SPY for large caps).';
 COMMENT ON COLUMN options_activity.trade_date IS 'Trading day of the chain snapshot (NYSE session).';
 COMMENT ON COLUMN options_activity.put_volume IS 'Contracts traded in puts that day, all expiries; null when the chain reports no volume at all.';
@@ -183,9 +191,11 @@ CREATE TABLE options_small_vs_large (
     small_pc_oi_ratio DOUBLE,
     large_pc_oi_ratio DOUBLE,
     pc_volume_ratio_spread DOUBLE,
+    inputs_as_of DATE NOT NULL,
     PRIMARY KEY (trade_date)
 );
 COMMENT ON TABLE options_small_vs_large IS 'Small caps against large caps in options, per trading day: IWM and SPY put/call ratios side by side and their spread.';
+COMMENT ON COLUMN options_small_vs_large.inputs_as_of IS 'The latest day the inputs of this table were landed for (the oldest across its raw datasets): equal to the run''s as_of, or earlier when an input batch was quarantined or missing and the table was built on the last good data.';
 COMMENT ON COLUMN options_small_vs_large.trade_date IS 'Trading day.';
 COMMENT ON COLUMN options_small_vs_large.small IS 'The small-cap underlying (IWM).';
 COMMENT ON COLUMN options_small_vs_large.large IS 'The large-cap underlying compared with it (SPY).';
@@ -214,9 +224,11 @@ CREATE TABLE call_sentiment (
     lexicon         VARCHAR   NOT NULL,
     lexicon_version VARCHAR   NOT NULL,
     batch_id        VARCHAR   NOT NULL,
+    inputs_as_of DATE NOT NULL,
     PRIMARY KEY (ticker, call_date, section, lexicon, lexicon_version)
 );
 COMMENT ON TABLE call_sentiment IS 'Loughran-McDonald-style tone of each earnings call, per section, per lexicon version: a newer lexicon is a re-score stored beside the old. Each night scores only calls not yet scored with the current lexicon.';
+COMMENT ON COLUMN call_sentiment.inputs_as_of IS 'The latest day the inputs of this table were landed for (the oldest across its raw datasets): equal to the run''s as_of, or earlier when an input batch was quarantined or missing and the table was built on the last good data.';
 COMMENT ON COLUMN call_sentiment.ticker IS 'Ticker of the company holding the call.';
 COMMENT ON COLUMN call_sentiment.call_date IS 'Date of the call.';
 COMMENT ON COLUMN call_sentiment.section IS 'call (every turn but the operator''s), prepared (remarks before the first question), qa (questions and answers), qa_executive and qa_analyst (Q&A by role, where roles are known), or whole (a transcript with no speakers, scored as one text).';
@@ -248,9 +260,11 @@ CREATE TABLE sentiment_index (
     thin              BOOLEAN NOT NULL,
     lexicon           VARCHAR NOT NULL,
     lexicon_version   VARCHAR NOT NULL,
+    inputs_as_of DATE NOT NULL,
     PRIMARY KEY (period, period_start, lexicon, lexicon_version)
 );
 COMMENT ON TABLE sentiment_index IS 'Earnings-call tone of small caps against large caps per calendar month and quarter: mean net tone of the whole calls of index members (on the call date) and of the large-cap universe, their spread, and where the spread ranks among all periods on record. "Lowest ever" is ORDER BY spread_percentile.';
+COMMENT ON COLUMN sentiment_index.inputs_as_of IS 'The latest day the inputs of this table were landed for (the oldest across its raw datasets): equal to the run''s as_of, or earlier when an input batch was quarantined or missing and the table was built on the last good data.';
 COMMENT ON COLUMN sentiment_index.period IS 'month or quarter.';
 COMMENT ON COLUMN sentiment_index.period_start IS 'First day of the calendar month or quarter.';
 COMMENT ON COLUMN sentiment_index.small_tone IS 'Mean net tone of the calls of companies in the small-cap index (russell_2000) on their call date.';
