@@ -138,8 +138,11 @@ def test_batch_that_breaks_the_contract_is_refused_by_name(tmp_path: Path) -> No
 def test_rebuild_checks_columns_against_the_ddl(tmp_path: Path) -> None:
     with WarehouseRun(tmp_path, kind="test", as_of=D1) as run:
         with pytest.raises(WarehouseError, match=r"risk_free .* missing \['value'\], unexpected \['yield_pct'\]"):
-            run.rebuild("risk_free", pa.table({"series": ["DGS10"], "date": [D1], "yield_pct": [4.0]}))
-        assert run.rebuild("risk_free", pa.table({"series": ["DGS10"], "date": [D1], "value": [4.0]})) == 1
+            run.rebuild(
+                "risk_free", pa.table({"series": ["DGS10"], "date": [D1], "yield_pct": [4.0], "inputs_as_of": [D1]})
+            )
+        good = pa.table({"series": ["DGS10"], "date": [D1], "value": [4.0], "inputs_as_of": [D1]})
+        assert run.rebuild("risk_free", good) == 1
         run.publish()
     comment = read(tmp_path, "SELECT comment FROM duckdb_columns() WHERE table_name = 'risk_free' "
                              "AND column_name = 'value'")  # fmt: skip
