@@ -9,7 +9,7 @@ from datetime import date
 import pyarrow as pa
 
 from sources.base import SourceError
-from warehouse.ddl import raw_dataset
+from sources.payload import contract, decode_text
 
 PROVIDER = "cboe"
 # Cboe's history is split-adjusted but not dividend-adjusted. Evidence in the recorded AAPL.json: the close on
@@ -22,18 +22,11 @@ _SHOWN = 5
 
 
 def _schema() -> pa.Schema:
-    return raw_dataset("prices").arrow_schema(without_stamps=True)
+    return contract("prices")
 
 
 def _decode(payload: bytes, origin: str) -> str:
-    try:
-        text = payload.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"{PROVIDER}: {origin}: payload is not UTF-8 text ({exc})") from exc
-    head = text.lstrip()[:15].lower()
-    if head.startswith(("<!doctype html", "<html")):
-        raise SourceError(f"{PROVIDER}: {origin}: got an HTML page instead of JSON (access denied or unknown symbol?)")
-    return text
+    return decode_text(payload, provider=PROVIDER, origin=origin, expected="JSON (access denied or unknown symbol?)")
 
 
 def _number(value: object, field: str) -> float | None:

@@ -11,7 +11,7 @@ from datetime import date
 import pyarrow as pa
 
 from sources.base import SourceError
-from warehouse.ddl import raw_dataset
+from sources.payload import contract, decode_text, iso_day
 
 PROVIDER = "fred"
 # fredgraph.csv named the date column DATE until about 2024 and observation_date since.
@@ -22,18 +22,11 @@ _SHOWN = 5
 
 
 def _schema() -> pa.Schema:
-    return raw_dataset("rates").arrow_schema(without_stamps=True)
+    return contract("rates")
 
 
 def _decode(payload: bytes, origin: str, kind: str) -> str:
-    try:
-        text = payload.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"{PROVIDER}: {origin}: payload is not UTF-8 text ({exc})") from exc
-    head = text.lstrip()[:15].lower()
-    if head.startswith(("<!doctype html", "<html")):
-        raise SourceError(f"{PROVIDER}: {origin}: got an HTML page instead of {kind} (error page or moved?)")
-    return text
+    return decode_text(payload, provider=PROVIDER, origin=origin, expected=f"{kind} (error page or moved?)")
 
 
 def _series_id(series: str) -> str:
@@ -44,14 +37,7 @@ def _series_id(series: str) -> str:
 
 
 def _day(text: str) -> date:
-    text = text.strip()
-    # fromisoformat also takes '20240105' and week dates; FRED always sends YYYY-MM-DD.
-    try:
-        if len(text) == 10:
-            return date.fromisoformat(text)
-    except ValueError:
-        pass
-    raise ValueError(f"date {text!r}")
+    return iso_day(text)
 
 
 def _value(text: str) -> float | None:

@@ -12,7 +12,7 @@ from datetime import date, datetime
 import pyarrow as pa
 
 from sources.base import SourceError
-from warehouse.ddl import raw_dataset
+from sources.payload import contract, decode_text
 
 PROVIDER = "ishares"
 EQUITY = "Equity"
@@ -89,18 +89,11 @@ class Holdings:
 
 
 def _schema() -> pa.Schema:
-    return raw_dataset("constituents").arrow_schema(without_stamps=True)
+    return contract("constituents")
 
 
 def _decode(payload: bytes, origin: str) -> str:
-    try:
-        text = payload.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"{PROVIDER}: {origin}: payload is not UTF-8 text ({exc})") from exc
-    head = text.lstrip()[:15].lower()
-    if head.startswith(("<!doctype html", "<html")):
-        raise SourceError(f"{PROVIDER}: {origin}: got an HTML page instead of a holdings CSV (moved or blocked?)")
-    return text
+    return decode_text(payload, provider=PROVIDER, origin=origin, expected="a holdings CSV (moved or blocked?)")
 
 
 def _number(text: str, column: str) -> float | None:

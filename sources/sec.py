@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from typing import Any, NamedTuple
 import pyarrow as pa
 
 from sources.base import SourceError
+from sources.payload import decode_json_object
 from warehouse.ddl import raw_dataset
 
 PROVIDER = "sec"
@@ -62,18 +62,7 @@ def _faults(origin: str, what: str, items: list[str]) -> SourceError:
 
 
 def _decode(payload: Payload, origin: str) -> Mapping[str, Any]:
-    if isinstance(payload, Mapping):
-        return payload
-    try:
-        text = payload.decode("utf-8-sig") if isinstance(payload, bytes | bytearray) else payload
-        doc = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        # EDGAR answers throttled or undeclared clients with an HTML page, not JSON.
-        head = bytes(payload[:80]) if isinstance(payload, bytes | bytearray) else payload[:80]
-        raise _fail(origin, f"payload is not JSON (starts {head!r}): {exc}") from exc
-    if not isinstance(doc, Mapping):
-        raise _fail(origin, f"payload is JSON but not an object (a {type(doc).__name__})")
-    return doc
+    return decode_json_object(payload, provider=PROVIDER, origin=origin)
 
 
 def _cik(value: Any) -> int | None:

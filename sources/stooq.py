@@ -10,7 +10,7 @@ from datetime import date
 import pyarrow as pa
 
 from sources.base import SourceError
-from warehouse.ddl import raw_dataset
+from sources.payload import contract, decode_text, iso_day
 
 PROVIDER = "stooq"
 # Stooq back-adjusts OHLC (and scales volume, hence fractional volumes) for splits and dividends and sends no
@@ -22,18 +22,11 @@ _SHOWN = 5
 
 
 def _schema() -> pa.Schema:
-    return raw_dataset("prices").arrow_schema(without_stamps=True)
+    return contract("prices")
 
 
 def _decode(payload: bytes, origin: str) -> str:
-    try:
-        text = payload.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"{PROVIDER}: {origin}: payload is not UTF-8 text ({exc})") from exc
-    head = text.lstrip()[:15].lower()
-    if head.startswith(("<!doctype html", "<html")):
-        raise SourceError(f"{PROVIDER}: {origin}: got an HTML page instead of a CSV (blocked, rate-limited or moved?)")
-    return text
+    return decode_text(payload, provider=PROVIDER, origin=origin, expected="a CSV (blocked, rate-limited or moved?)")
 
 
 def _number(text: str, column: str) -> float | None:
@@ -51,14 +44,7 @@ def _number(text: str, column: str) -> float | None:
 
 
 def _day(text: str) -> date:
-    text = text.strip()
-    # fromisoformat also takes '20240105' and week dates; Stooq always sends YYYY-MM-DD.
-    try:
-        if len(text) == 10:
-            return date.fromisoformat(text)
-    except ValueError:
-        pass
-    raise ValueError(f"date {text!r}")
+    return iso_day(text)
 
 
 def _stooq_ticker(ticker: str) -> str:
