@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     options_underlyings: str = Field(default="IWM,SPY", description="underlyings whose chains are kept each day")
     http_timeout_seconds: float = 30.0
     http_retries: int = 4
+    extract_retries: int = Field(default=3, description="retries of a whole dataset's extract after a provider error")
     http_backoff_seconds: tuple[float, ...] = Field(default=(1.0, 2.0, 4.0, 8.0), description="waits between retries")
     # Secrets: read from the environment at run time (or a Prefect Secret block named here); never logged.
     fred_api_key: SecretStr | None = None

@@ -173,7 +173,15 @@ def land_datasets(datasets: tuple[str, ...], start: date | None = None, end: dat
         if end is not None:
             hi = end
         with ctx.timed(f"extract {dataset}"):
-            table = extract(dataset, lo, hi)
+            try:
+                table = extract.with_options(retries=ctx.settings.extract_retries)(dataset, lo, hi)
+            except SourceError as exc:
+                # The provider is down for the whole dataset: the rest of the run goes on, and the marts
+                # that read this dataset say how old their inputs are (inputs_as_of).
+                ctx.failed[dataset] = str(exc)
+                logger.error("%s: nothing landed, the provider failed after its retries: %s", dataset, exc)
+                out[dataset] = 0
+                continue
         with ctx.timed(f"validate {dataset}"):
             report = validate(dataset, table, lo, hi)
         if not report.passed:
@@ -264,6 +272,7 @@ def finish(ctx: RunContext) -> dict[str, Any]:
         "timings": {k: round(v, 3) for k, v in ctx.timings.items()},
         "missing": {k: sorted(v) for k, v in ctx.missing.items()},
         "quarantined": dict(ctx.quarantined),
+        "failed": dict(ctx.failed),
         "flow_started": ctx.started,
         "flow_body_seconds": time.perf_counter() - ctx.started,
     }

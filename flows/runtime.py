@@ -31,6 +31,7 @@ class RunContext:
 
     missing: dict[str, dict[str, str]] = field(default_factory=dict)
     quarantined: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
     validation: list[dict[str, Any]] = field(default_factory=list)
 
     def source(self, dataset: str) -> Source:

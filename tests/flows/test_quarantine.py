@@ -11,6 +11,7 @@ import pytest
 
 from flows.cli import main
 from flows.nightly import nightly
+from sources.base import SourceError
 from sources.demo import DemoSource
 from warehouse.store import connect_readonly, quarantined
 
@@ -96,3 +97,24 @@ def test_load_refuses_a_payload_that_fails_the_gate(demo_env: Path, tmp_path: Pa
     err = capsys.readouterr().err
     assert "nothing was loaded" in err and "prices" in err
     assert not (demo_env / "warehouse.duckdb").exists()
+
+
+def test_a_provider_down_for_a_whole_dataset_does_not_stop_the_rest(
+    demo_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nightly(as_of=FIRST)
+    real_fetch = DemoSource.fetch
+
+    def down(self, request):
+        if request.dataset == "rates":
+            raise SourceError("fred: GET https://fred.example/graph/fredgraph.csv: HTTP 503 after 5 attempts")
+        return real_fetch(self, request)
+
+    monkeypatch.setenv("EEA_EXTRACT_RETRIES", "0")
+    monkeypatch.setattr(DemoSource, "fetch", down)
+    result = nightly(as_of=NEXT)
+    assert set(result["failed"]) == {"rates"} and "503" in result["failed"]["rates"]
+    assert query(demo_env, "SELECT max(date) FROM raw.rates") == [(FIRST,)]
+    assert query(demo_env, "SELECT max(date) FROM raw.prices") == [(NEXT,)]
+    assert query(demo_env, "SELECT DISTINCT inputs_as_of FROM risk_free") == [(FIRST,)]
+    assert query(demo_env, "SELECT DISTINCT inputs_as_of FROM daily_prices") == [(NEXT,)]
