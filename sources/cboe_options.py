@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -13,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sources.base import SourceError
+from sources.payload import decode_json_object
 from transforms.calendar import last_trading_day
 from transforms.options import parse_occ
 from warehouse.ddl import raw_dataset
@@ -72,15 +72,7 @@ def parse_cboe_chain(payload: bytes, *, origin: str, trade_date: date | None = N
 
 
 def _decode(payload: bytes, origin: str) -> dict[str, Any]:
-    try:
-        document = json.loads(payload)
-    except ValueError as exc:
-        # An error page or a proxy's HTML arrives with status 200 often enough to be worth naming what came instead.
-        head = payload[:80].decode("utf-8", errors="replace").strip()
-        raise _error(origin, f"payload is not JSON ({exc.__class__.__name__}); it starts {head!r}") from exc
-    if not isinstance(document, dict):
-        raise _error(origin, f"payload is JSON {type(document).__name__}, not an object")
-    return document
+    return dict(decode_json_object(payload, provider=PROVIDER, origin=origin))
 
 
 def _underlying(data: dict[str, Any], document: dict[str, Any], origin: str) -> str:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from datetime import date
 
 import pyarrow as pa
 
 from sources.base import SourceError
-from sources.payload import contract, decode_text, iso_day
+from sources.payload import contract, decode_text, finite_number, iso_day
 
 PROVIDER = "fred"
 # fredgraph.csv named the date column DATE until about 2024 and observation_date since.
@@ -41,17 +40,8 @@ def _day(text: str) -> date:
 
 
 def _value(text: str) -> float | None:
-    text = text.strip()
-    if text in _MISSING:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    # float() accepts 'nan' and 'inf'; neither is a yield.
-    if not math.isfinite(value):
-        raise ValueError(f"value {text!r}")
-    return value
+    # FRED writes a missing day as '.' (the API) or an empty field (the CSV): null, never zero.
+    return None if text.strip() in _MISSING else finite_number(text, "value")
 
 
 def _table(series: str, rows: list[tuple[date, float | None, str]], origin: str) -> pa.Table:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -58,3 +59,18 @@ def iso_day(text: str) -> date:
     except ValueError:
         pass
     raise ValueError(f"date {text!r}")
+
+
+def finite_number(text: str, label: str) -> float | None:
+    """A number from a text field; None when empty; ValueError naming the field for text, NaN or infinity."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    # float() accepts 'nan' and 'inf'; neither is a price or a yield.
+    if not math.isfinite(value):
+        raise ValueError(f"{label} {text!r}")
+    return value

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from datetime import date
 
 import pyarrow as pa
 
 from sources.base import SourceError
-from sources.payload import contract, decode_text, iso_day
+from sources.payload import contract, decode_text, finite_number, iso_day
 
 PROVIDER = "stooq"
 # Stooq back-adjusts OHLC (and scales volume, hence fractional volumes) for splits and dividends and sends no
@@ -30,17 +29,7 @@ def _decode(payload: bytes, origin: str) -> str:
 
 
 def _number(text: str, column: str) -> float | None:
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    # float() accepts 'nan' and 'inf'; neither is a price.
-    if not math.isfinite(value):
-        raise ValueError(f"{column} {text!r}")
-    return value
+    return finite_number(text, column)
 
 
 def _day(text: str) -> date:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -12,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sources.base import SourceError
+from sources.payload import decode_json_object
 from transforms.calendar import last_trading_day
 from transforms.options import parse_occ
 from warehouse.ddl import raw_dataset
@@ -169,14 +169,7 @@ def _payload_rows(payload: bytes, origin: str, trade_date: date | None) -> dict[
 
 
 def _result(payload: bytes, origin: str) -> dict[str, Any]:
-    try:
-        document = json.loads(payload)
-    except ValueError as exc:
-        # Yahoo answers a blocked or throttled request with an HTML page or plain text; name what came instead.
-        head = payload[:80].decode("utf-8", errors="replace").strip()
-        raise _error(origin, f"payload is not JSON ({exc.__class__.__name__}); it starts {head!r}") from exc
-    if not isinstance(document, dict):
-        raise _error(origin, f"payload is JSON {type(document).__name__}, not an object")
+    document = decode_json_object(payload, provider=PROVIDER, origin=origin)
     # A refused request (bad crumb, unknown endpoint) comes back as {"finance": {"error": ...}} instead.
     chain = document.get("optionChain") or document.get("finance")
     if not isinstance(chain, dict):
