@@ -96,6 +96,34 @@ class Settings(BaseSettings):
     fmp_api_key: SecretStr | None = None
     fmp_api_key_block: str | None = None
 
+    # Analyst estimates from files (provider 'files'): CSV exports from a terminal, one or many, in a folder.
+    estimates_dir: Path | None = Field(default=None, description="folder of analyst-estimate CSV files (provider 'files')")
+    estimates_columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="our column -> the file's header, JSON, e.g. {\"earnings\": \"Net Income Mean\"}; unmapped columns "
+        "are found by their own names (ticker, fiscal_year, revenue, earnings, eps, analysts), case-insensitive",
+    )
+    estimates_scale: float = Field(
+        default=1.0, description="multiplier for revenue and earnings in estimate files (1e6 when exported in millions)"
+    )
+
+    # The Embedded Expectations model (EEA_MODEL.md): its parameters and the Uniform-style switches.
+    eea_horizon: int = Field(default=5, description="explicit horizon H in years")
+    eea_g_terminal: float = Field(default=0.04, description="long-run growth after year H, a fraction; must be < r")
+    eea_beta: float = Field(default=1.0, description="beta in r = risk-free + beta x equity risk premium")
+    eea_erp: float = Field(default=0.05, description="equity risk premium, a fraction")
+    eea_capitalise_rd: bool = Field(default=True, description="capitalise R&D and amortise it over eea_rd_years")
+    eea_rd_years: int = Field(default=5, description="straight-line amortisation life of capitalised R&D")
+    eea_subtract_operating_liabilities: bool = Field(
+        default=True, description="subtract accounts payable and accrued liabilities from assets"
+    )
+    eea_subtract_excess_cash: bool = Field(default=True, description="subtract cash above eea_operating_cash of revenue")
+    eea_operating_cash: float = Field(default=0.02, description="cash a business needs, as a share of revenue")
+    eea_screen_size: int = Field(default=50, description="members in eea_screen")
+    sector_map_path: Path = Field(
+        default=ROOT / "config" / "sector_groups.csv", description="SIC ranges of the sector groups (SIGNALS.md)"
+    )
+
     source_rates: str = "demo"
     source_prices: str = "demo"
     source_constituents: str = "demo"
@@ -127,6 +155,23 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"no file at {value}; point it at the Loughran-McDonald master dictionary CSV, or unset it"
             )
+        return value
+
+    @field_validator("eea_horizon", "eea_rd_years", "eea_screen_size")
+    @classmethod
+    def _positive_int(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("must be a positive whole number")
+        return value
+
+    @field_validator("eea_g_terminal", "eea_erp", "eea_operating_cash", "estimates_scale")
+    @classmethod
+    def _sane_fraction(cls, value: float, info: ValidationInfo) -> float:
+        if info.field_name == "estimates_scale":
+            if not value > 0:
+                raise ValueError("must be positive (1 for dollars, 1000000 for millions)")
+        elif not -0.5 < value < 0.5:
+            raise ValueError("is a fraction (0.04 for 4%), between -0.5 and 0.5")
         return value
 
     @field_validator("options_history_years", "transcript_quarters")
