@@ -97,10 +97,12 @@ class Settings(BaseSettings):
     fmp_api_key_block: str | None = None
 
     # Analyst estimates from files (provider 'files'): CSV exports from a terminal, one or many, in a folder.
-    estimates_dir: Path | None = Field(default=None, description="folder of analyst-estimate CSV files (provider 'files')")
+    estimates_dir: Path | None = Field(
+        default=None, description="folder of analyst-estimate CSV files (provider 'files')"
+    )
     estimates_columns: dict[str, str] = Field(
         default_factory=dict,
-        description="our column -> the file's header, JSON, e.g. {\"earnings\": \"Net Income Mean\"}; unmapped columns "
+        description='our column -> the file\'s header, JSON, e.g. {"earnings": "Net Income Mean"}; unmapped columns '
         "are found by their own names (ticker, fiscal_year, revenue, earnings, eps, analysts), case-insensitive",
     )
     estimates_scale: float = Field(
@@ -117,7 +119,9 @@ class Settings(BaseSettings):
     eea_subtract_operating_liabilities: bool = Field(
         default=True, description="subtract accounts payable and accrued liabilities from assets"
     )
-    eea_subtract_excess_cash: bool = Field(default=True, description="subtract cash above eea_operating_cash of revenue")
+    eea_subtract_excess_cash: bool = Field(
+        default=True, description="subtract cash above eea_operating_cash of revenue"
+    )
     eea_operating_cash: float = Field(default=0.02, description="cash a business needs, as a share of revenue")
     eea_screen_size: int = Field(default=50, description="members in eea_screen")
     sector_map_path: Path = Field(

@@ -10,6 +10,7 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.cache_policies import NONE
 
+from flows import model
 from flows.runtime import RunContext, current
 from sources.lexicon import Lexicon, default_lexicon, load_lexicon
 from transforms.call_sentiment import COLUMNS as CALL_COLUMNS
@@ -18,6 +19,7 @@ from transforms.daily_prices import daily_prices
 from transforms.index_membership import index_membership
 from transforms.options_activity import COMPARE_COLUMNS, compare_underlyings, options_activity
 from transforms.risk_free import risk_free
+from transforms.sector_exposure import load_sector_groups, sector_exposure
 from transforms.sentiment_index import COLUMNS as SENTIMENT_INDEX_COLUMNS
 from transforms.sentiment_index import sentiment_index
 
@@ -136,8 +138,29 @@ def _build_risk_free(ctx: RunContext) -> pd.DataFrame:
     return risk_free(_frame(ctx, "SELECT series, date, value FROM staging.rates WHERE date <= ?"), ctx.as_of)
 
 
+def _build_sector_exposure(ctx: RunContext) -> pd.DataFrame:
+    groups = load_sector_groups(ctx.settings.sector_map_path.read_text(encoding="utf-8"))
+    snaps = _frame(
+        ctx, "SELECT index_name, as_of, ticker, weight, sector, cik FROM staging.constituents WHERE as_of <= ?"
+    )
+    companies = _frame(ctx, "SELECT cik, ticker, as_of, sic FROM staging.companies WHERE as_of <= ?")
+    # `group` is a reserved word in SQL: the mart calls it sector_group so analysts need no quotes.
+    return sector_exposure(snaps, companies, groups).rename(columns={"group": "sector_group"})
+
+
 # The small-cap index's option underlying, and the large-cap one it is compared with.
 SMALL_CAP_OPTIONS, LARGE_CAP_OPTIONS = "IWM", "SPY"
+
+
+# The raw datasets the model reads (through staging and the marts built above it).
+MODEL_INPUTS = ("fundamentals", "prices", "shares_outstanding", "companies", "constituents", "estimates", "rates")
+MODEL_MARTS = (
+    ("eea_company", model.build_eea_company),
+    ("eea_index", model.build_eea_index),
+    ("eea_sensitivity", model.build_eea_sensitivity),
+    ("eea_exclusions", model.build_eea_exclusions),
+    ("eea_screen", model.build_eea_screen),
+)
 
 
 @dataclass(frozen=True)
@@ -157,6 +180,8 @@ MARTS: tuple[Mart, ...] = (
     Mart("call_sentiment", ("transcripts",), _build_call_sentiment),
     Mart("sentiment_index", ("transcripts", "constituents"), _build_sentiment_index),
     Mart("options_small_vs_large", ("options",), _build_options_small_vs_large),
+    Mart("sector_exposure", ("constituents", "companies"), _build_sector_exposure),
+    *(Mart(name, MODEL_INPUTS, build) for name, build in MODEL_MARTS),
 )
 
 

@@ -33,6 +33,8 @@ class RunContext:
     quarantined: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     validation: list[dict[str, Any]] = field(default_factory=list)
+    # Results computed once per run and shared by the marts built from them (the model run).
+    cache: dict[str, Any] = field(default_factory=dict)
 
     def source(self, dataset: str) -> Source:
         name = self.settings.source_for(dataset)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
+from zoneinfo import ZoneInfo
 
 import httpx
 import numpy as np
@@ -83,6 +85,7 @@ class _PerTicker:
         "fundamentals": "cik",
         "shares_outstanding": "cik",
         "transcripts": "ticker",
+        "estimates": "ticker",
     }
 
     def __init__(self) -> None:
@@ -400,44 +403,122 @@ class SecSource(_PerTicker):
         raise SourceError(f"sec does not provide {request.dataset}")
 
 
-class TranscriptFilesSource:
-    """A folder of transcript files (text in speaker blocks, Motley Fool-style JSON, JSON turns, or a bare blob)."""
+class FilesSource:
+    """Folders of files, one per dataset: transcripts (EEA_TRANSCRIPTS_DIR) and analyst estimates (EEA_ESTIMATES_DIR).
+
+    One class, because runs build one source per provider name and both datasets are the provider 'files'.
+    Only the dataset asked for needs its folder. Transcripts: every file, any of the layouts read_transcript
+    knows. Estimates: every *.csv, parsed with the column mapping and scale from settings, as_of from the
+    file's as_of column or else the YYYY-MM-DD in its name; a file with neither, or with a bad row, is refused
+    and with it the batch, so a half-read folder never lands.
+    """
 
     name = "files"
+    folders: ClassVar[dict[str, tuple[str, str]]] = {
+        "transcripts": ("transcripts_dir", "EEA_TRANSCRIPTS_DIR"),
+        "estimates": ("estimates_dir", "EEA_ESTIMATES_DIR"),
+    }
 
     def __init__(self, settings: Settings) -> None:
-        if settings.transcripts_dir is None:
-            raise SourceError("files: EEA_TRANSCRIPTS_DIR is not set; point it at the folder of transcript files")
-        self.folder = settings.transcripts_dir
+        self.settings = settings
 
     def datasets(self) -> frozenset[str]:
-        return frozenset({"transcripts"})
+        return frozenset(self.folders)
+
+    def folder(self, dataset: str) -> Path:
+        """The folder of `dataset`; SourceError naming its variable when it is unset or not a folder."""
+        if dataset not in self.folders:
+            raise SourceError(f"files does not provide {dataset}")
+        field, variable = self.folders[dataset]
+        folder: Path | None = getattr(self.settings, field)
+        if folder is None:
+            raise SourceError(f"files: {variable} is not set; point it at the folder of {dataset} files")
+        if not folder.is_dir():
+            raise SourceError(f"files: {variable}={folder} is not a folder")
+        return folder
 
     def fetch(self, request: Request) -> pa.Table:
-        from sources.transcript_files import read_transcript, read_transcript_table
+        folder = self.folder(request.dataset)
+        if request.dataset == "transcripts":
+            from sources.transcript_files import read_transcript, read_transcript_table
 
-        rows = []
-        for path in sorted(p for p in self.folder.rglob("*") if p.is_file()):
-            rows.append(read_transcript(path.read_bytes(), origin=str(path)))
-        return _window(read_transcript_table(rows), "call_date", request.start, request.end)
+            rows = []
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                rows.append(read_transcript(path.read_bytes(), origin=str(path)))
+            return _window(read_transcript_table(rows), "call_date", request.start, request.end)
+        return self._estimates(folder, request)
+
+    def _estimates(self, folder: Path, request: Request) -> pa.Table:
+        from sources.estimates import date_in_name, parse_estimates_csv
+
+        tables: list[pa.Table] = []
+        origins: dict[tuple[str, int, date], Path] = {}
+        # Spreadsheet lock files (~$x.csv) and hidden files are not exports.
+        paths = sorted(
+            p
+            for p in folder.rglob("*")
+            if p.is_file() and p.suffix.lower() == ".csv" and not p.name.startswith(("~$", "."))
+        )
+        for path in paths:
+            table = parse_estimates_csv(
+                path.read_bytes(),
+                origin=str(path),
+                columns=self.settings.estimates_columns,
+                scale=self.settings.estimates_scale,
+                as_of=date_in_name(path.name),
+            )
+            table = _window(table, "as_of", request.start, request.end)
+            for key in zip(*(table.column(c).to_pylist() for c in ("ticker", "fiscal_year", "as_of")), strict=True):
+                if key in origins:
+                    # (ticker, fiscal_year, as_of) is the raw key: two files must not disagree about one reading.
+                    raise SourceError(
+                        f"files: estimates of {key[0]} for {key[1]} as of {key[2]} are in both {origins[key]} and {path}"
+                    )
+                origins[key] = path
+            tables.append(table)
+        return _concat(tables, _contract("estimates"))
+
+
+# The name the folder source had while it served transcripts only; kept for the callers that use it.
+TranscriptFilesSource = FilesSource
 
 
 class FmpSource(_PerTicker):
-    """Financial Modeling Prep: earnings-call transcripts per ticker and fiscal quarter (key from settings)."""
+    """Financial Modeling Prep: earnings-call transcripts per ticker and quarter, and today's annual consensus estimates.
+
+    Estimates come from /stable/analyst-estimates, which serves only the consensus of the moment, like iShares
+    serves only today's holdings. The rows are dated request.end, the run's day: that is the latest settled
+    session when a run starts at night or on a weekend, and the consensus does not move between it and the
+    fetch. A window that ends before the last session before today (a backfill) cannot be served from
+    today's consensus without dating it in the past, so, as ISharesSource does for a past window, nothing is
+    fetched and a warning says so; history comes from files (provider 'files', or eea load). This is the one
+    place the wall clock decides what lands, hence `today` (New York's date) is injectable.
+    """
 
     name = "fmp"
+    # A batch of estimates holds the tickers that answered, so it replaces only their rows of the day.
 
-    def __init__(self, settings: Settings, api_key: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, api_key: str | None = None, *, today: Callable[[], date] | None = None
+    ) -> None:
         super().__init__()
         if not api_key:
             raise SourceError("fmp: no API key; set EEA_FMP_API_KEY or EEA_FMP_API_KEY_BLOCK (a Prefect Secret block)")
         self.api_key = api_key
         self.client = _client(settings, self.name, settings.fmp_url)
+        self.today = today or _new_york_today
 
     def datasets(self) -> frozenset[str]:
-        return frozenset({"transcripts"})
+        return frozenset({"transcripts", "estimates"})
 
     def fetch(self, request: Request) -> pa.Table:
+        if request.dataset == "transcripts":
+            return self._transcripts(request)
+        if request.dataset == "estimates":
+            return self._estimates(request)
+        raise SourceError(f"fmp does not provide {request.dataset}")
+
+    def _transcripts(self, request: Request) -> pa.Table:
         from sources.transcript_files import parse_fmp_transcripts, read_transcript_table
 
         # Calls come weeks after the quarter they report, so a window reaches back one more quarter.
@@ -455,3 +536,33 @@ class FmpSource(_PerTicker):
             return _window(read_transcript_table(rows), "call_date", request.start, request.end)
 
         return _concat(self._each("transcripts", _need_tickers(request, self.name), one), _contract("transcripts"))
+
+    def _estimates(self, request: Request) -> pa.Table:
+        from sources.estimates import parse_fmp_estimates
+        from transforms.calendar import trading_days
+
+        tickers = _need_tickers(request, self.name)
+        today = self.today()
+        later = trading_days(request.end + timedelta(days=1), today - timedelta(days=1))
+        if later:
+            self.missing["estimates"] = {}
+            log.warning(
+                "fmp: estimates are today's consensus (%s); the window %s..%s ended before the session of %s, "
+                "so nothing is fetched (past consensus comes from files)",
+                today, request.start, request.end, later[-1],
+            )  # fmt: skip
+            return _contract("estimates").empty_table()
+
+        def one(ticker: str) -> pa.Table:
+            res = self.client.get(
+                "/stable/analyst-estimates", {"symbol": ticker, "period": "annual", "apikey": self.api_key}
+            )
+            if res.empty:
+                return _contract("estimates").empty_table()
+            return parse_fmp_estimates(res.content, origin=res.url, as_of=request.end)
+
+        return _concat(self._each("estimates", tickers, one), _contract("estimates"))
+
+
+def _new_york_today() -> date:
+    return datetime.now(ZoneInfo("America/New_York")).date()

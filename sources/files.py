@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import PurePath
 
@@ -19,6 +19,7 @@ LOADABLE: dict[str, tuple[str, ...]] = {
     "companies": ("sec",),
     "options": ("cboe", "yahoo"),
     "transcripts": ("files", "fmp"),
+    "estimates": ("files", "fmp"),
 }
 
 
@@ -34,8 +35,15 @@ def parse_payloads(
     *,
     as_of: date,
     ticker: str | None = None,
+    estimate_columns: Mapping[str, str] | None = None,
+    estimate_scale: float | None = None,
 ) -> dict[str, pa.Table]:
-    """(origin, bytes) payloads of one provider to raw tables per dataset (SEC company facts give two)."""
+    """(origin, bytes) payloads of one provider to raw tables per dataset (SEC company facts give two).
+
+    Estimates are dated by the payload (an as_of column), else the YYYY-MM-DD in the file's name, else `as_of`.
+    A terminal CSV is read with `estimate_columns` and `estimate_scale`, by default EEA_ESTIMATES_COLUMNS and
+    EEA_ESTIMATES_SCALE, the settings the 'files' provider uses for the same exports.
+    """
     if provider not in LOADABLE.get(dataset, ()):
         choices = ", ".join(f"{d}: {'/'.join(p)}" for d, p in LOADABLE.items())
         raise SourceError(f"cannot load {dataset} files from {provider!r}; loadable are {choices}")
@@ -89,6 +97,24 @@ def parse_payloads(
             from sources.transcript_files import parse_fmp_transcripts, read_transcript_table
 
             add("transcripts", read_transcript_table(parse_fmp_transcripts(payload, origin=origin)))
+        elif dataset == "estimates" and provider == "files":
+            from sources.estimates import date_in_name, parse_estimates_csv
+
+            if estimate_columns is None or estimate_scale is None:
+                from config.settings import load_settings
+
+                settings = load_settings()
+                estimate_columns = settings.estimates_columns if estimate_columns is None else estimate_columns
+                estimate_scale = settings.estimates_scale if estimate_scale is None else estimate_scale
+            day = date_in_name(origin) or as_of
+            add(
+                "estimates",
+                parse_estimates_csv(payload, origin=origin, columns=estimate_columns, scale=estimate_scale, as_of=day),
+            )
+        elif dataset == "estimates" and provider == "fmp":
+            from sources.estimates import date_in_name, parse_fmp_estimates
+
+            add("estimates", parse_fmp_estimates(payload, origin=origin, as_of=date_in_name(origin) or as_of))
         elif dataset == "options" and provider == "cboe":
             from sources.cboe_options import parse_cboe_chain
 

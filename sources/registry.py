@@ -31,7 +31,7 @@ AVAILABLE: dict[str, frozenset[str]] = {
     "companies": frozenset({"demo", "sec"}),
     "shares_outstanding": frozenset({"demo", "sec"}),
     "fundamentals": frozenset({"demo", "sec"}),
-    "estimates": frozenset({"demo"}),
+    "estimates": frozenset({"demo", "fmp", "files"}),
     "transcripts": frozenset({"demo", "files", "fmp"}),
     "options": frozenset({"demo", "cboe", "yahoo"}),
 }
@@ -59,7 +59,8 @@ def build_source(name: str, settings: Settings, secrets: dict[str, str] | None =
     if name == "sec":
         return connectors.SecSource(settings)
     if name == "files":
-        return connectors.TranscriptFilesSource(settings)
+        # One source serves every folder dataset (transcripts, estimates): runs cache one source per name.
+        return connectors.FilesSource(settings)
     if name == "fmp":
         return connectors.FmpSource(settings, api_key=secrets.get("fmp_api_key"))
     raise ValueError(f"provider {name!r} is not available in this build")

@@ -304,3 +304,211 @@ COMMENT ON COLUMN validation_results.unexpected_sample IS 'Up to five offending 
 COMMENT ON COLUMN validation_results.details IS 'What was observed, in words.';
 COMMENT ON COLUMN validation_results.outcome IS 'What became of the batch: landed, quarantined, or released (landed later by hand from quarantine).';
 COMMENT ON COLUMN validation_results.validated_at IS 'When the check ran, UTC.';
+
+CREATE TABLE eea_company (
+    as_of                    DATE    NOT NULL,
+    index_name               VARCHAR NOT NULL,
+    ticker                   VARCHAR NOT NULL,
+    fiscal_year              INTEGER NOT NULL,
+    period                   VARCHAR NOT NULL,
+    roa_actual               DOUBLE,
+    roa_asreported           DOUBLE,
+    roa_analyst              DOUBLE,
+    roa_analyst_reported     DOUBLE,
+    roa_projection           DOUBLE,
+    roa_market_implied       DOUBLE,
+    roa_steady               DOUBLE,
+    ev                       DOUBLE,
+    assets                   DOUBLE,
+    assets_opening           DOUBLE,
+    r                        DOUBLE,
+    g_terminal               DOUBLE,
+    fy0                      INTEGER NOT NULL,
+    fy0_filed                DATE,
+    growth                   DOUBLE,
+    growth_source            VARCHAR,
+    revenue_concept          VARCHAR,
+    operating_income_concept VARCHAR,
+    assets_concept           VARCHAR,
+    debt_concept             VARCHAR,
+    price_date               DATE,
+    estimates_as_of          DATE,
+    reason                   VARCHAR,
+    inputs_as_of             DATE    NOT NULL,
+    PRIMARY KEY (index_name, ticker, fiscal_year)
+);
+COMMENT ON TABLE eea_company IS 'The Embedded Expectations model per index member on the run''s as_of: one row per member and fiscal year, the actual years up to FY0 (the last fiscal year whose annual report was filed on or before as_of) and the forward years FY0+1 .. FY0+H. ROA values are fractions (0.07 = 7%). Members the model could not use are in eea_exclusions.';
+COMMENT ON COLUMN eea_company.as_of IS 'The run''s as-of date: every input was published on or before it.';
+COMMENT ON COLUMN eea_company.index_name IS 'Index the member belongs to on as_of: russell_2000 (small caps) or large_cap (the large-cap comparison universe).';
+COMMENT ON COLUMN eea_company.ticker IS 'Ticker symbol as the index provider lists it.';
+COMMENT ON COLUMN eea_company.fiscal_year IS 'Fiscal year, named by the calendar year in which it ends.';
+COMMENT ON COLUMN eea_company.period IS '''actual'' for fiscal years up to FY0, ''FY0+t'' for the forward years of the model (t = 1 .. H).';
+COMMENT ON COLUMN eea_company.roa_actual IS 'Uniform-style ROA of an actual year: adjusted earnings / mean(adjusted assets at the start and end of the year), with the adjustments switched on in settings. Null in forward years.';
+COMMENT ON COLUMN eea_company.roa_asreported IS 'As-reported ROA of an actual year, no adjustments: net income / mean(total assets at the start and end of the year). Null in forward years.';
+COMMENT ON COLUMN eea_company.roa_analyst IS 'Analyst ROA of a forward year: consensus net income (or EPS x shares) moved onto the Uniform basis by the FY0 gap between adjusted earnings and net income (grown with the asset path), over the year''s opening assets on the model''s asset path. Null where there is no consensus for the year.';
+COMMENT ON COLUMN eea_company.roa_analyst_reported IS 'Consensus net income (or EPS x shares) over the year''s opening assets on the asset path, without the Uniform bridge.';
+COMMENT ON COLUMN eea_company.roa_projection IS 'Our own projection of a forward year: ROA mean-reverting from FY0 toward the sector median, ROA_{t+1} = ROA_t + k (median - ROA_t), k estimated on the warehouse''s history (eea_index.k).';
+COMMENT ON COLUMN eea_company.roa_market_implied IS 'Market-implied ROA of a forward year: the straight line from FY0''s ROA to the steady level roa_steady reached at year H, such that the valuation equals ev. Null where the member could not be solved (see reason).';
+COMMENT ON COLUMN eea_company.roa_steady IS 'R*, the steady ROA the price implies from year H on (same on every row of the member).';
+COMMENT ON COLUMN eea_company.ev IS 'Enterprise value at as_of, USD: last close x shares outstanding known at as_of + total debt + preferred stock + minority interest - excess cash (FY0 balance sheet).';
+COMMENT ON COLUMN eea_company.assets IS 'Adjusted operating assets, USD: at the end of an actual year, or on the model''s asset path at the end of a forward year.';
+COMMENT ON COLUMN eea_company.assets_opening IS 'Forward years: the asset path at the start of the year, the base the year''s earnings are earned on (USD). Null in actual years.';
+COMMENT ON COLUMN eea_company.r IS 'Cost of capital used, a fraction: 10-year Treasury at as_of + beta x equity risk premium.';
+COMMENT ON COLUMN eea_company.g_terminal IS 'Long-run growth after year H used, a fraction.';
+COMMENT ON COLUMN eea_company.fy0 IS 'FY0: the last fiscal year whose annual report was filed on or before as_of.';
+COMMENT ON COLUMN eea_company.fy0_filed IS 'Date FY0''s annual figures were first filed with the SEC.';
+COMMENT ON COLUMN eea_company.growth IS 'Forward years: asset growth of the year on the model''s path, a fraction.';
+COMMENT ON COLUMN eea_company.growth_source IS 'Where the asset growth comes from: ''analyst revenue'' (consensus revenue growth, then a linear fade to g_terminal at year H), ''last year''s revenue'' (no consensus: fade from FY0''s actual revenue growth), or ''g_terminal''.';
+COMMENT ON COLUMN eea_company.revenue_concept IS 'The us-gaap concept FY0''s revenue was read from (first found in an ordered fallback list).';
+COMMENT ON COLUMN eea_company.operating_income_concept IS 'The us-gaap concept (or derivation) FY0''s operating income was read from.';
+COMMENT ON COLUMN eea_company.assets_concept IS 'The us-gaap concept FY0''s total assets were read from.';
+COMMENT ON COLUMN eea_company.debt_concept IS 'The us-gaap concept(s) FY0''s total debt was read from; null where the company reports no debt (counted as 0).';
+COMMENT ON COLUMN eea_company.price_date IS 'Date of the close the market capitalisation uses (the last on or before as_of).';
+COMMENT ON COLUMN eea_company.estimates_as_of IS 'Date the FY0+1 consensus was read; null without consensus.';
+COMMENT ON COLUMN eea_company.reason IS 'Why the model could not solve this member (e.g. ''ev <= 0''), null where solved.';
+COMMENT ON COLUMN eea_company.inputs_as_of IS 'The latest day the inputs of this table were landed for (the oldest across its raw datasets): equal to the run''s as_of, or earlier when an input batch was quarantined or missing and the table was built on the last good data.';
+
+CREATE TABLE eea_index (
+    as_of                   DATE    NOT NULL,
+    index_name              VARCHAR NOT NULL,
+    fiscal_year             INTEGER NOT NULL,
+    series                  VARCHAR NOT NULL,
+    value                   DOUBLE,
+    members_used            INTEGER NOT NULL,
+    members_excluded        INTEGER NOT NULL,
+    roa_steady              DOUBLE,
+    roa_steady_cap_weighted DOUBLE,
+    roa_steady_median       DOUBLE,
+    r                       DOUBLE,
+    g_terminal              DOUBLE,
+    k                       DOUBLE,
+    inputs_as_of            DATE    NOT NULL,
+    PRIMARY KEY (index_name, fiscal_year, series)
+);
+COMMENT ON TABLE eea_index IS 'Index ROA by fiscal year, one row per series: what the headline chart draws. Every value is an aggregate (sum of earnings / sum of assets over the members), never a mean of ratios. SELECT fiscal_year, series, value FROM eea_index WHERE index_name = ''russell_2000'' ORDER BY 1, 2 is the chart.';
+COMMENT ON COLUMN eea_index.as_of IS 'The run''s as-of date.';
+COMMENT ON COLUMN eea_index.index_name IS 'russell_2000 (small caps) or large_cap (the large-cap comparison universe).';
+COMMENT ON COLUMN eea_index.fiscal_year IS 'Fiscal year; a member''s forward year t counts in the fiscal year FY0 + t of that member.';
+COMMENT ON COLUMN eea_index.series IS 'actual (Uniform-style), actual_asreported (no adjustments), analyst (consensus), projection (our mean-reversion projection), market_implied (every member reaching the same steady ROA R*_index that values the index at its enterprise value).';
+COMMENT ON COLUMN eea_index.value IS 'Index ROA, a fraction (0.07 = 7%): sum of the members'' earnings / sum of their assets (mean assets for actual years, opening assets on the asset path for forward years).';
+COMMENT ON COLUMN eea_index.members_used IS 'Members whose numbers are in this value.';
+COMMENT ON COLUMN eea_index.members_excluded IS 'Members on as_of the model could not use at all (eea_exclusions lists them with the reason); members_used of market_implied + members_excluded = members on as_of.';
+COMMENT ON COLUMN eea_index.roa_steady IS 'market_implied rows: R*_index, the steady ROA every member reaches at year H such that the index is worth its enterprise value.';
+COMMENT ON COLUMN eea_index.roa_steady_cap_weighted IS 'market_implied rows: the EV-weighted mean of the members'' own R*.';
+COMMENT ON COLUMN eea_index.roa_steady_median IS 'market_implied rows: the median of the members'' own R*.';
+COMMENT ON COLUMN eea_index.r IS 'Cost of capital at index level, a fraction.';
+COMMENT ON COLUMN eea_index.g_terminal IS 'Long-run growth after year H, a fraction.';
+COMMENT ON COLUMN eea_index.k IS 'Mean-reversion speed of the projection, a year, estimated on the history in the warehouse (0.3 where history is short).';
+COMMENT ON COLUMN eea_index.inputs_as_of IS 'The latest day the inputs of this table were landed for (the oldest across its raw datasets): equal to the run''s as_of, or earlier when an input batch was quarantined or missing and the table was built on the last good data.';
+
+CREATE TABLE eea_sensitivity (
+    as_of        DATE    NOT NULL,
+    index_name   VARCHAR NOT NULL,
+    parameter    VARCHAR NOT NULL,
+    shift        DOUBLE  NOT NULL,
+    r            DOUBLE,
+    g_terminal   DOUBLE,
+    roa_steady   DOUBLE,
+    members_used INTEGER NOT NULL,
+    inputs_as_of DATE    NOT NULL,
+    PRIMARY KEY (index_name, parameter, shift)
+);
+COMMENT ON TABLE eea_sensitivity IS 'How the index''s market-implied steady ROA (R*_index) moves with the cost of capital and the terminal growth, each shifted by -1, 0 and +1 point.';
+COMMENT ON COLUMN eea_sensitivity.as_of IS 'The run''s as-of date.';
+COMMENT ON COLUMN eea_sensitivity.index_name IS 'russell_2000 or large_cap.';
+COMMENT ON COLUMN eea_sensitivity.parameter IS 'The parameter shifted: r or g_terminal.';
+COMMENT ON COLUMN eea_sensitivity.shift IS 'The shift, a fraction (0.01 = one point).';
+COMMENT ON COLUMN eea_sensitivity.r IS 'Cost of capital after the shift, a fraction.';
+COMMENT ON COLUMN eea_sensitivity.g_terminal IS 'Terminal growth after the shift, a fraction.';
+COMMENT ON COLUMN eea_sensitivity.roa_steady IS 'R*_index under the shifted parameters, a fraction; null when no member can be solved (e.g. r <= g_terminal).';
+COMMENT ON COLUMN eea_sensitivity.members_used IS 'Members solvable under the shifted parameters.';
+COMMENT ON COLUMN eea_sensitivity.inputs_as_of IS 'The latest day the inputs of this table were landed for (the oldest across its raw datasets): equal to the run''s as_of, or earlier when an input batch was quarantined or missing and the table was built on the last good data.';
+
+CREATE TABLE eea_exclusions (
+    as_of        DATE    NOT NULL,
+    index_name   VARCHAR NOT NULL,
+    ticker       VARCHAR NOT NULL,
+    reason       VARCHAR NOT NULL,
+    stage        VARCHAR NOT NULL,
+    inputs_as_of DATE    NOT NULL,
+    PRIMARY KEY (index_name, ticker)
+);
+COMMENT ON TABLE eea_exclusions IS 'Members on as_of the model could not use, each with its reason: nobody is dropped silently. Members in eea_company without a reason + these = the index''s members on as_of.';
+COMMENT ON COLUMN eea_exclusions.as_of IS 'The run''s as-of date.';
+COMMENT ON COLUMN eea_exclusions.index_name IS 'russell_2000 or large_cap.';
+COMMENT ON COLUMN eea_exclusions.ticker IS 'Ticker symbol.';
+COMMENT ON COLUMN eea_exclusions.reason IS 'Why: e.g. ''no annual statements filed on or before as_of'', ''no price on or before as_of'', ''assets_0 <= 0'', ''ev <= 0'', ''r <= g_terminal''.';
+COMMENT ON COLUMN eea_exclusions.stage IS 'inputs (the member''s inputs could not be assembled) or model (the inputs were there but the valuation could not be solved).';
+COMMENT ON COLUMN eea_exclusions.inputs_as_of IS 'The latest day the inputs of this table were landed for (the oldest across its raw datasets): equal to the run''s as_of, or earlier when an input batch was quarantined or missing and the table was built on the last good data.';
+
+CREATE TABLE eea_screen (
+    as_of                    DATE    NOT NULL,
+    index_name               VARCHAR NOT NULL,
+    rank                     INTEGER NOT NULL,
+    ticker                   VARCHAR NOT NULL,
+    name                     VARCHAR,
+    sector                   VARCHAR,
+    sic                      INTEGER,
+    fy0                      INTEGER,
+    gap                      DOUBLE  NOT NULL,
+    roa_analyst_fy1          DOUBLE,
+    roa_implied_fy1          DOUBLE,
+    roa_analyst_fy2          DOUBLE,
+    roa_implied_fy2          DOUBLE,
+    roa_0                    DOUBLE,
+    roa_steady               DOUBLE,
+    leverage                 DOUBLE,
+    floating_rate_debt_share DOUBLE,
+    operating_margin         DOUBLE,
+    market_cap               DOUBLE,
+    ev                       DOUBLE,
+    analysts                 INTEGER,
+    inputs_as_of             DATE    NOT NULL,
+    PRIMARY KEY (index_name, rank)
+);
+COMMENT ON TABLE eea_screen IS 'The members whose priced-in expectations are lowest: ranked by how far analysts'' ROA exceeds the market-implied ROA over FY1 and FY2 (top eea_screen_size per index), with what a careful stock picker checks next: sector, leverage, floating-rate debt and margin.';
+COMMENT ON COLUMN eea_screen.as_of IS 'The run''s as-of date.';
+COMMENT ON COLUMN eea_screen.index_name IS 'russell_2000 or large_cap.';
+COMMENT ON COLUMN eea_screen.rank IS '1 = the largest gap in the index.';
+COMMENT ON COLUMN eea_screen.ticker IS 'Ticker symbol.';
+COMMENT ON COLUMN eea_screen.name IS 'Company name from the holdings file.';
+COMMENT ON COLUMN eea_screen.sector IS 'Index provider''s sector.';
+COMMENT ON COLUMN eea_screen.sic IS 'SEC standard industrial classification code.';
+COMMENT ON COLUMN eea_screen.fy0 IS 'The member''s FY0.';
+COMMENT ON COLUMN eea_screen.gap IS 'Mean over FY1 and FY2 (those with a consensus) of analyst ROA - market-implied ROA, a fraction: how much more profitability analysts expect than the price pays for.';
+COMMENT ON COLUMN eea_screen.roa_analyst_fy1 IS 'Analyst ROA of FY0+1 (Uniform basis), a fraction.';
+COMMENT ON COLUMN eea_screen.roa_implied_fy1 IS 'Market-implied ROA of FY0+1, a fraction.';
+COMMENT ON COLUMN eea_screen.roa_analyst_fy2 IS 'Analyst ROA of FY0+2 (Uniform basis), a fraction.';
+COMMENT ON COLUMN eea_screen.roa_implied_fy2 IS 'Market-implied ROA of FY0+2, a fraction.';
+COMMENT ON COLUMN eea_screen.roa_0 IS 'Uniform-style ROA of FY0, a fraction.';
+COMMENT ON COLUMN eea_screen.roa_steady IS 'The member''s own R*, a fraction.';
+COMMENT ON COLUMN eea_screen.leverage IS 'Total debt / total assets at the end of FY0.';
+COMMENT ON COLUMN eea_screen.floating_rate_debt_share IS 'Share of long-term debt at variable rates (us-gaap LongTermDebtPercentageBearingVariableInterestRate), a fraction; null where the company does not report it.';
+COMMENT ON COLUMN eea_screen.operating_margin IS 'Operating income / revenue of FY0.';
+COMMENT ON COLUMN eea_screen.market_cap IS 'Market capitalisation at as_of, USD.';
+COMMENT ON COLUMN eea_screen.ev IS 'Enterprise value at as_of, USD.';
+COMMENT ON COLUMN eea_screen.analysts IS 'Analysts in the FY0+1 consensus.';
+COMMENT ON COLUMN eea_screen.inputs_as_of IS 'The latest day the inputs of this table were landed for (the oldest across its raw datasets): equal to the run''s as_of, or earlier when an input batch was quarantined or missing and the table was built on the last good data.';
+
+CREATE TABLE sector_exposure (
+    index_name                VARCHAR NOT NULL,
+    as_of                     DATE    NOT NULL,
+    sector_group              VARCHAR NOT NULL,
+    weight                    DOUBLE  NOT NULL,
+    members                   INTEGER NOT NULL,
+    members_total             INTEGER NOT NULL,
+    weight_by_sector_fallback DOUBLE  NOT NULL,
+    unclassified_weight       DOUBLE  NOT NULL,
+    inputs_as_of              DATE    NOT NULL,
+    PRIMARY KEY (index_name, as_of, sector_group)
+);
+COMMENT ON TABLE sector_exposure IS 'Index weight by sector group per holdings snapshot, for the small-cap index and the large-cap universe: the tariff-exposed group (auto parts, transport, capital goods, components) and the reshoring-sensitive group (shipbuilding, infrastructure, defense components, industrial tech, specialty materials), mapped from SIC codes known on the snapshot date (config/sector_groups.csv, one reviewed file), the provider''s sector where a member has no SIC.';
+COMMENT ON COLUMN sector_exposure.index_name IS 'russell_2000 (small caps) or large_cap (the large-cap universe).';
+COMMENT ON COLUMN sector_exposure.as_of IS 'Date of the holdings snapshot.';
+COMMENT ON COLUMN sector_exposure.sector_group IS 'Sector group from the mapping file: tariff_exposed or reshoring_sensitive. A company can be in both.';
+COMMENT ON COLUMN sector_exposure.weight IS 'Percent (0-100) of the index''s total member weight on the snapshot carried by members in the group.';
+COMMENT ON COLUMN sector_exposure.members IS 'Members in the group on the snapshot.';
+COMMENT ON COLUMN sector_exposure.members_total IS 'Members in the index on the snapshot.';
+COMMENT ON COLUMN sector_exposure.weight_by_sector_fallback IS 'Percent of the index carried by members put in the group by their provider sector name because no SIC code was known.';
+COMMENT ON COLUMN sector_exposure.unclassified_weight IS 'Percent of the index carried by members with neither a SIC code nor a sector (same on every group row of a snapshot).';
+COMMENT ON COLUMN sector_exposure.inputs_as_of IS 'The latest day the inputs of this table were landed for (the oldest across its raw datasets): equal to the run''s as_of, or earlier when an input batch was quarantined or missing and the table was built on the last good data.';

@@ -1,0 +1,126 @@
+"""The headline chart (EEA_MODEL.md, first paragraph): actual, analyst, own projection and market-implied index ROA.
+
+Rendering is pure (rows of eea_index in, PNG bytes or markdown out); `publish_headline` is the edge that writes the
+PNG into the data directory and hands it to Prefect as artifacts.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import logging
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+# Series drawn, in legend order, with how each is drawn: the solid line is history, dashed lines are forward.
+LINES = {
+    "actual": ("Actual (Uniform-style ROA)", "#1f3b73", "-", "o"),
+    "analyst": ("Analyst consensus", "#d98c1f", "--", "s"),
+    "projection": ("Own projection (mean reversion)", "#5a8f3c", "--", "^"),
+    "market_implied": ("Market-implied", "#b3262d", "-", "D"),
+}
+HEADLINE_INDEX = "russell_2000"
+TITLES = {"russell_2000": "Russell 2000 (small caps)", "large_cap": "Large-cap universe"}
+# Years of actual history drawn before the forward years.
+HISTORY_YEARS = 6
+
+
+def headline_table(index: pd.DataFrame, index_name: str = HEADLINE_INDEX, min_share: float = 0.5) -> pd.DataFrame:
+    """eea_index rows to a year x series table of ROA (fractions) for one index.
+
+    A year of a series is shown only where at least `min_share` of that series' best-covered year's members stand
+    behind it, so a year carried by a handful of odd fiscal calendars does not draw a spike.
+    """
+    rows = index[(index["index_name"] == index_name) & index["series"].isin(list(LINES))].copy()
+    if rows.empty:
+        return pd.DataFrame(columns=list(LINES))
+    best = rows.groupby("series")["members_used"].transform("max")
+    rows = rows[rows["members_used"] >= min_share * best]
+    table = rows.pivot_table(index="fiscal_year", columns="series", values="value", aggfunc="first")
+    table = table.reindex(columns=[s for s in LINES if s in table.columns])
+    if "actual" in table.columns:
+        last_actual = table["actual"].last_valid_index()
+        if last_actual is not None:
+            table = table[table.index >= int(str(last_actual)) - HISTORY_YEARS + 1]
+    return table.sort_index()
+
+
+def render_png(table: pd.DataFrame, title: str, as_of: date) -> bytes:
+    """The chart as PNG bytes: one line per series, one point per fiscal year, ROA in percent."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
+    try:
+        for series, (label, color, style, marker) in LINES.items():
+            if series in table.columns and table[series].notna().any():
+                s = table[series].dropna()
+                ax.plot(s.index, s.to_numpy() * 100, style, color=color, marker=marker, label=label, linewidth=2)
+        ax.yaxis.set_major_formatter(PercentFormatter(decimals=1))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("Fiscal year")
+        ax.set_ylabel("Return on assets")
+        ax.set_title(f"{title}: what the price implies, as of {as_of.isoformat()}")
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="best", frameon=False)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", metadata={"Software": None})
+        return buf.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """The same numbers as a markdown table (percent, one decimal), for the run's artifact."""
+    header = "| fiscal year | " + " | ".join(LINES[s][0] for s in table.columns) + " |"
+    rule = "|---|" + "---:|" * len(table.columns)
+    body = [
+        f"| {year} | " + " | ".join("" if pd.isna(v) else f"{v * 100:.1f}%" for v in row) + " |"
+        for year, row in zip(table.index, table.to_numpy(), strict=True)
+    ]
+    return "\n".join([header, rule, *body])
+
+
+def publish_headline(index: pd.DataFrame, data_dir: Path, as_of: date) -> Path | None:
+    """Write reports/eea_headline_<as_of>.png (and eea_headline.png, the latest) and create the run's artifacts."""
+    table = headline_table(index)
+    if table.empty:
+        log.warning("headline chart: no %s rows in eea_index; no chart this run", HEADLINE_INDEX)
+        return None
+    png = render_png(table, TITLES[HEADLINE_INDEX], as_of)
+    folder = data_dir / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"eea_headline_{as_of.isoformat()}.png"
+    tmp = path.with_suffix(".png.tmp")
+    tmp.write_bytes(png)
+    tmp.replace(path)
+    latest = folder / "eea_headline.png"
+    tmp.write_bytes(png)
+    tmp.replace(latest)
+    data_url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    markdown = "\n".join(
+        [
+            f"## {TITLES[HEADLINE_INDEX]}: index ROA by fiscal year, as of {as_of.isoformat()}",
+            "",
+            f"![headline chart]({data_url})",
+            "",
+            markdown_table(table),
+            "",
+            f"Chart file: `{path}`",
+        ]
+    )
+    from prefect.artifacts import create_image_artifact, create_markdown_artifact
+
+    with contextlib.suppress(Exception):  # outside a flow run there is nowhere to put it
+        create_image_artifact(image_url=data_url, key="eea-headline-chart", description="EEA headline chart")
+        create_markdown_artifact(markdown=markdown, key="eea-headline", description="EEA headline: index ROA")
+    return path

@@ -1,0 +1,235 @@
+"""The model's inputs and results on a hand-built index of four members, each number checked from its definition."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.eea import implied_roa, value_at
+from models.series import run_model
+from transforms.eea_inputs import ModelParams, company_inputs, cost_of_capital, latest_estimates, members_on
+
+AS_OF = date(2025, 6, 30)
+PARAMS = ModelParams(horizon=5, g_terminal=0.04, beta=1.0, erp=0.05)
+
+
+def _statements() -> pd.DataFrame:
+    # cik 1..3 have FY2023 and FY2024; cik 4 is a member without statements (excluded at the inputs stage).
+    rows = []
+    for cik, (assets, earnings, net, revenue) in {
+        1: ((1000.0, 1100.0), (70.0, 88.0), (60.0, 75.0), (500.0, 550.0)),
+        2: ((2000.0, 2000.0), (100.0, 120.0), (90.0, 100.0), (900.0, 900.0)),
+        3: ((300.0, 330.0), (10.0, 12.0), (8.0, 9.0), (200.0, 240.0)),
+    }.items():
+        for j, fy in enumerate((2023, 2024)):
+            rows.append(
+                {
+                    "cik": cik,
+                    "fiscal_year": fy,
+                    "period_end": date(fy, 12, 31),
+                    "filed": date(fy + 1, 2, 20),
+                    "adj_assets": assets[j],
+                    "assets": assets[j] * 1.2,
+                    "adj_earnings": earnings[j],
+                    "net_income": net[j],
+                    "revenue": revenue[j],
+                    "operating_income": earnings[j] / 0.75,
+                    "debt": 100.0 * cik,
+                    "preferred": 0.0,
+                    "minority_interest": 0.0,
+                    "excess_cash": 1000.0 if cik == 3 else 10.0,  # CCC: more spare cash than it is worth
+                    "variable_rate_debt_share": 0.4 if cik == 1 else np.nan,
+                    "revenue_concept": "Revenues",
+                    "operating_income_concept": "OperatingIncomeLoss",
+                    "assets_concept": "Assets",
+                    "debt_concept": "LongTermDebt",
+                }
+            )
+    st = pd.DataFrame(rows)
+    prev = st.groupby("cik")["adj_assets"].shift()
+    st["roa_adjusted"] = st["adj_earnings"] / np.where(prev.notna(), (prev + st["adj_assets"]) / 2, st["adj_assets"])
+    prev_t = st.groupby("cik")["assets"].shift()
+    st["roa_asreported"] = st["net_income"] / np.where(prev_t.notna(), (prev_t + st["assets"]) / 2, st["assets"])
+    return st
+
+
+def _frames() -> dict[str, pd.DataFrame]:
+    membership = pd.DataFrame(
+        {
+            "index_name": ["russell_2000"] * 5,
+            "ticker": ["AAA", "BBB", "CCC", "DDD", "OLD"],
+            "valid_from": [date(2020, 6, 26)] * 5,
+            "valid_to": [None, None, None, None, date(2024, 6, 28)],
+            "weight": [0.4, 0.3, 0.2, 0.1, 0.5],
+            "sector": ["Industrials", "Industrials", "Health Care", "Industrials", "Energy"],
+            "name": ["A Co", "B Co", "C Co", "D Co", "Old Co"],
+            "cik": [1, 2, 3, 4, 9],
+        }
+    )
+    market = pd.DataFrame(
+        {
+            "ticker": ["AAA", "BBB", "CCC", "DDD"],
+            "date": [AS_OF] * 4,
+            "close": [10.0, 20.0, 1.0, 5.0],
+            "shares_outstanding": [150.0, 100.0, 1.0, 10.0],
+            "market_cap": [1500.0, 2000.0, 1.0, 50.0],
+        }
+    )
+    estimates = pd.DataFrame(
+        {
+            "ticker": ["AAA", "AAA", "AAA", "BBB"],
+            "fiscal_year": [2025, 2026, 2025, 2025],
+            "as_of": [date(2025, 6, 1), date(2025, 6, 1), date(2025, 3, 1), date(2025, 7, 15)],
+            "revenue": [605.0, 665.5, 1.0, 999.0],
+            "earnings": [95.0, np.nan, 1.0, 999.0],
+            "eps": [np.nan, 0.7, np.nan, np.nan],
+            "analysts": [5, 4, 5, 3],
+            "source": ["demo"] * 4,
+        }
+    )
+    companies = pd.DataFrame(
+        {"cik": [1, 2, 3, 4], "ticker": ["AAA", "BBB", "CCC", "DDD"], "sic": [3714, 3731, 2834, 7372]}
+    )
+    return {"membership": membership, "market": market, "estimates": estimates, "companies": companies}
+
+
+@pytest.fixture(scope="module")
+def model() -> dict:
+    f = _frames()
+    st = _statements()
+    members = members_on(f["membership"], AS_OF)
+    est = latest_estimates(f["estimates"], AS_OF)
+    r = 0.045 + 0.05
+    inputs, exclusions = company_inputs(members, st, f["market"], est, f["companies"], r, AS_OF, PARAMS)
+    sectors = pd.Series({1: "Industrials", 2: "Industrials", 3: "Health Care"})
+    results = run_model(inputs, exclusions, st, sectors, AS_OF, r, PARAMS.g_terminal, PARAMS.horizon, screen_size=10)
+    return {"inputs": inputs, "exclusions": exclusions, "results": results, "st": st, "r": r}
+
+
+def test_members_on_as_of_leave_out_a_spell_that_ended() -> None:
+    members = members_on(_frames()["membership"], AS_OF)
+    assert list(members["ticker"]) == ["AAA", "BBB", "CCC", "DDD"]
+
+
+def test_latest_estimates_ignore_a_consensus_read_after_as_of() -> None:
+    est = latest_estimates(_frames()["estimates"], AS_OF)
+    assert set(est["ticker"]) == {"AAA"}  # BBB's consensus was read on 2025-07-15, after as_of
+    aaa_2025 = est[(est["ticker"] == "AAA") & (est["fiscal_year"] == 2025)].iloc[0]
+    assert aaa_2025["revenue"] == 605.0  # the June read, not the March one
+
+
+def test_cost_of_capital_is_the_last_treasury_plus_beta_times_erp() -> None:
+    rf = pd.DataFrame(
+        {
+            "series": ["DGS10"] * 3,
+            "date": [date(2025, 6, 27), date(2025, 6, 30), date(2025, 7, 1)],
+            "value": [4.3, np.nan, 9.9],
+        }
+    )
+    r, day = cost_of_capital(rf, AS_OF, PARAMS)
+    assert day == date(2025, 6, 27)
+    assert r == pytest.approx(0.043 + 0.05)
+
+
+def test_ev_and_growth_follow_the_spec(model: dict) -> None:
+    aaa = model["inputs"].set_index("ticker").loc["AAA"]
+    assert aaa["ev"] == pytest.approx(1500 + 100 - 10)
+    assert aaa["assets_0"] == 1100.0 and aaa["fy0"] == 2024
+    # Analyst revenue 605 then 665.5: growth 10% twice, then a straight fade to g_terminal at year 5.
+    assert aaa["growth_1"] == pytest.approx(0.10) and aaa["growth_2"] == pytest.approx(0.10)
+    assert aaa["growth_3"] == pytest.approx(0.10 + (1 / 3) * (0.04 - 0.10))
+    assert aaa["growth_5"] == pytest.approx(0.04)
+    assert aaa["growth_source"] == "analyst revenue"
+    # BBB has no usable consensus: fade from last year's revenue growth (0%) to 4%.
+    bbb = model["inputs"].set_index("ticker").loc["BBB"]
+    assert bbb["growth_1"] == pytest.approx(0.0 + (1 / 5) * 0.04)
+    assert bbb["growth_source"] == "last year's revenue"
+
+
+def test_every_member_is_used_or_excluded_with_a_reason(model: dict) -> None:
+    res = model["results"]
+    excl = res.exclusions
+    assert dict(zip(excl["ticker"], excl["stage"], strict=True)) == {"DDD": "inputs", "CCC": "model"}
+    assert excl.set_index("ticker").loc["CCC", "reason"] == "ev <= 0"  # 1 + 300 debt - 1000 excess cash
+    mi = res.index[res.index["series"] == "market_implied"]
+    assert (mi["members_used"].max() + mi["members_excluded"].iloc[0]) == 4
+
+
+def test_index_market_implied_reaches_r_star_at_h_and_values_the_index(model: dict) -> None:
+    res, inputs = model["results"], model["inputs"]
+    mi = res.index[res.index["series"] == "market_implied"].set_index("fiscal_year")
+    steady = mi["roa_steady"].iloc[0]
+    # At t = H every member earns R*_index, so the index ROA of FY0+H is R*_index itself.
+    assert mi.loc[2024 + 5, "value"] == pytest.approx(steady, rel=1e-12)
+    used = inputs[inputs["ticker"].isin(["AAA", "BBB"])].assign(r=model["r"], g_terminal=0.04)
+    # Valued as one firm: the members' values at R*_index add up to their enterprise values.
+    total = value_at(used, np.full(len(used), steady)).sum()
+    assert total == pytest.approx(used["ev"].sum(), rel=1e-9)
+    # FY0+1 by hand: sum of (roa_0 + (R* - roa_0)/H) A_0 over sum of A_0.
+    roa0, a0 = used["roa_0"].to_numpy(), used["assets_0"].to_numpy()
+    expected = ((roa0 + (steady - roa0) / 5) * a0).sum() / a0.sum()
+    assert mi.loc[2025, "value"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_actual_index_roa_is_a_sum_over_a_sum(model: dict) -> None:
+    actual = model["results"].index.query("series == 'actual'").set_index("fiscal_year")
+    # FY2024 over AAA, BBB, CCC (DDD has no statements): earnings / mean assets, summed separately.
+    num = 88 + 120 + 12
+    den = (1000 + 1100) / 2 + 2000 + (300 + 330) / 2
+    assert actual.loc[2024, "value"] == pytest.approx(num / den)
+    assert actual.loc[2024, "members_used"] == 3
+
+
+def test_analyst_roa_is_consensus_on_the_uniform_basis_over_opening_assets(model: dict) -> None:
+    company = model["results"].company.set_index(["ticker", "fiscal_year"])
+    fy1 = company.loc[("AAA", 2025)]
+    # Net income 95 plus the FY0 bridge (88 - 75), over A_0 = 1100.
+    assert fy1["roa_analyst"] == pytest.approx((95 + 13) / 1100)
+    assert fy1["roa_analyst_reported"] == pytest.approx(95 / 1100)
+    fy2 = company.loc[("AAA", 2026)]
+    a1 = 1100 * 1.10
+    assert fy2["roa_analyst"] == pytest.approx((0.7 * 150 + 13 * a1 / 1100) / a1)  # EPS x shares
+    assert np.isnan(company.loc[("AAA", 2027), "roa_analyst"])
+
+
+def test_company_rows_match_the_contract_function(model: dict) -> None:
+    company = model["results"].company
+    solved = implied_roa(model["inputs"]).set_index("ticker")
+    aaa = company[(company["ticker"] == "AAA") & (company["period"] == "FY0+3")].iloc[0]
+    assert aaa["roa_market_implied"] == pytest.approx(solved.loc["AAA", "roa_implied_3"])
+    assert aaa["roa_steady"] == pytest.approx(solved.loc["AAA", "roa_steady"])
+    hist = company[(company["ticker"] == "AAA") & (company["period"] == "actual")]
+    assert list(hist["fiscal_year"]) == [2023, 2024]
+
+
+def test_projection_reverts_toward_the_sector_median(model: dict) -> None:
+    res = model["results"]
+    company = res.company.set_index(["ticker", "fiscal_year"])
+    k = res.index["k"].iloc[0]
+    assert k == pytest.approx(0.3)  # two years of history: too short to estimate, the spec's default
+    st = model["st"]
+    median_2024 = st[(st["fiscal_year"] == 2024) & st["cik"].isin([1, 2])]["roa_adjusted"].median()
+    roa0 = model["inputs"].set_index("ticker").loc["AAA", "roa_0"]
+    assert company.loc[("AAA", 2025), "roa_projection"] == pytest.approx(roa0 + k * (median_2024 - roa0))
+
+
+def test_screen_ranks_by_the_gap_and_carries_what_a_picker_checks(model: dict) -> None:
+    screen = model["results"].screen
+    assert list(screen["ticker"]) == ["AAA"]  # the only member with a consensus and a solve
+    row = screen.iloc[0]
+    assert row["rank"] == 1
+    assert row["gap"] == pytest.approx(
+        np.mean([row["roa_analyst_fy1"] - row["roa_implied_fy1"], row["roa_analyst_fy2"] - row["roa_implied_fy2"]])
+    )
+    assert row["leverage"] == pytest.approx(100 / 1320)
+    assert row["floating_rate_debt_share"] == pytest.approx(0.4)
+    assert row["operating_margin"] == pytest.approx((88 / 0.75) / 550)
+
+
+def test_sensitivity_moves_r_star_the_right_way(model: dict) -> None:
+    sens = model["results"].sensitivity.set_index(["parameter", "shift"])["roa_steady"]
+    assert sens[("r", 0.01)] > sens[("r", 0.0)] > sens[("r", -0.01)]
+    assert sens[("g_terminal", 0.01)] != sens[("g_terminal", 0.0)]
