@@ -111,10 +111,11 @@ def run_model(
         medians, on=["sector", "fiscal_year"], how="left"
     )
     k = estimate_k(history[["ticker", "fiscal_year", "roa", "sector_median"]])
-    inputs = inputs.assign(sector_key=inputs["sector"])
-    own_median = inputs[["sector_key", "fy0"]].merge(
-        medians.rename(columns={"sector": "sector_key", "fiscal_year": "fy0"}), on=["sector_key", "fy0"], how="left"
-    )["sector_median"]
+    median_of = medians.set_index(["sector", "fiscal_year"])["sector_median"]
+    own_median = pd.Series(
+        median_of.reindex(pd.MultiIndex.from_arrays([inputs["sector"], inputs["fy0"]])).to_numpy(dtype=np.float64),
+        index=inputs.index,
+    )
     # A sector with no median that year reverts to the median of all companies that year.
     overall = statements.groupby("fiscal_year")["roa_adjusted"].median()
     own_median = own_median.fillna(inputs["fy0"].map(overall))

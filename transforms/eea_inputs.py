@@ -39,9 +39,10 @@ class ModelParams:
 def members_on(membership: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """index_membership spells to the members on as_of: index_name, ticker, cik, sector, name, weight."""
     m = membership.copy()
-    start = pd.to_datetime(m["valid_from"]).dt.date
-    end = pd.to_datetime(m["valid_to"]).dt.date
-    on = (start <= as_of) & (end.isna() | (end > as_of))
+    day = pd.Timestamp(as_of)
+    start = pd.to_datetime(m["valid_from"])
+    end = pd.to_datetime(m["valid_to"])
+    on = (start <= day) & (end.isna() | (end > day))
     cols = ["index_name", "ticker", "cik", "sector", "name", "weight"]
     return m.loc[on, cols].sort_values(["index_name", "ticker"]).reset_index(drop=True)
 
@@ -49,7 +50,7 @@ def members_on(membership: pd.DataFrame, as_of: date) -> pd.DataFrame:
 def cost_of_capital(risk_free: pd.DataFrame, as_of: date, params: ModelParams) -> tuple[float, date | None]:
     """r at as_of (a fraction) from the last risk-free value on or before it, and that value's date; NaN if none."""
     rf = risk_free[(risk_free["series"] == params.rates_series) & risk_free["value"].notna()]
-    rf = rf[pd.to_datetime(rf["date"]).dt.date <= as_of]
+    rf = rf[pd.to_datetime(rf["date"]) <= pd.Timestamp(as_of)]
     if rf.empty:
         return float("nan"), None
     last = rf.iloc[int(np.argmax(pd.to_datetime(rf["date"]).to_numpy()))]
@@ -58,7 +59,7 @@ def cost_of_capital(risk_free: pd.DataFrame, as_of: date, params: ModelParams) -
 
 def latest_estimates(estimates: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """Per (ticker, fiscal_year), the consensus read last on or before as_of."""
-    e = estimates[pd.to_datetime(estimates["as_of"]).dt.date <= as_of]
+    e = estimates[pd.to_datetime(estimates["as_of"]) <= pd.Timestamp(as_of)]
     if e.empty:
         return e.copy()
     e = e.sort_values(["ticker", "fiscal_year", "as_of"])

@@ -20,7 +20,8 @@ AS_OF = date(2025, 6, 30)
 LATER = date(2025, 8, 29)
 MARTS = [
     "daily_prices", "index_membership", "risk_free", "options_activity", "options_small_vs_large",
-    "call_sentiment", "sentiment_index",
+    "call_sentiment", "sentiment_index", "sector_exposure", "eea_company", "eea_index", "eea_sensitivity",
+    "eea_exclusions", "eea_screen",
 ]  # fmt: skip
 
 
@@ -130,9 +131,11 @@ def test_backfill_lands_trading_days_in_bulk(demo_env: Path) -> None:
 
 def test_a_dataset_flow_alone_publishes_its_own_marts(demo_env: Path) -> None:
     result = prices(as_of=AS_OF)
-    assert set(result["rows"]) == {"raw.prices", "daily_prices", "validation_results"}
+    # Prices move every enterprise value, so the model's marts are rebuilt with daily_prices; nothing else is.
+    model = {"eea_company", "eea_exclusions", "eea_index", "eea_screen", "eea_sensitivity"}
+    assert set(result["rows"]) == {"raw.prices", "daily_prices", "validation_results"} | model
     tables = frame(demo_env, "SELECT table_name FROM meta.table_builds ORDER BY 1")["table_name"].tolist()
-    assert tables == ["daily_prices", "validation_results"]
+    assert tables == sorted(["daily_prices", "validation_results", *model])
 
 
 def test_calls_are_scored_once_and_all_again_when_the_lexicon_changes(

@@ -233,3 +233,20 @@ def test_sensitivity_moves_r_star_the_right_way(model: dict) -> None:
     sens = model["results"].sensitivity.set_index(["parameter", "shift"])["roa_steady"]
     assert sens[("r", 0.01)] > sens[("r", 0.0)] > sens[("r", -0.01)]
     assert sens[("g_terminal", 0.01)] != sens[("g_terminal", 0.0)]
+
+
+def test_a_warehouse_with_members_but_no_filings_excludes_everyone_and_builds_empty_marts() -> None:
+    # A first `eea load` of holdings alone: members, no statements, no prices, no estimates, no rates.
+    f = _frames()
+    st = _statements().iloc[0:0]
+    members = members_on(f["membership"], AS_OF)
+    inputs, exclusions = company_inputs(
+        members, st, f["market"].iloc[0:0], latest_estimates(f["estimates"].iloc[0:0], AS_OF), f["companies"],
+        float("nan"), AS_OF, PARAMS,
+    )  # fmt: skip
+    assert inputs.empty
+    assert sorted(exclusions["ticker"]) == ["AAA", "BBB", "CCC", "DDD"]
+    assert set(exclusions["reason"]) == {"no annual statements filed on or before as_of"}
+    res = run_model(inputs, exclusions, st, pd.Series(dtype=object), AS_OF, float("nan"), 0.04, 5)
+    assert res.company.empty and res.screen.empty and res.sensitivity.empty
+    assert len(res.exclusions) == 4

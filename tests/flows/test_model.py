@@ -1,0 +1,149 @@
+"""The EEA model inside the nightly run on the demo market: plausible small-cap numbers, nobody dropped, point in
+time on FY0, the headline chart as a file and as Prefect artifacts."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from flows.nightly import nightly
+from tests.flows.support import SMALL
+from transforms.calendar import last_trading_day
+from warehouse.store import connect_readonly
+
+pytestmark = pytest.mark.xdist_group("prefect")
+
+AS_OF = date(2025, 6, 30)
+
+
+def frame(data_dir: Path, sql: str) -> pd.DataFrame:
+    con = connect_readonly(data_dir)
+    try:
+        return con.sql(sql).df()
+    finally:
+        con.close()
+
+
+def members_on(data_dir: Path, index_name: str, day: date) -> set[str]:
+    rows = frame(
+        data_dir,
+        f"SELECT ticker FROM index_membership WHERE index_name = '{index_name}' AND valid_from <= DATE '{day}' "
+        f"AND (valid_to IS NULL OR valid_to > DATE '{day}')",
+    )
+    return set(rows["ticker"])
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> Iterator[dict]:
+    data_dir = tmp_path_factory.mktemp("model") / "data"
+    # The settings stay in force for the module's tests: the point-in-time test runs the pipeline again.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EEA_DATA_DIR", str(data_dir))
+        for key, value in {**SMALL, "EEA_HISTORY_YEARS": "4"}.items():
+            mp.setenv(key, value)
+        yield {"data_dir": data_dir, "result": nightly(as_of=AS_OF)}
+
+
+def test_index_series_look_like_small_caps(run: dict) -> None:
+    index = frame(run["data_dir"], "SELECT * FROM eea_index WHERE index_name = 'russell_2000'")
+    assert set(index["series"]) == {"actual", "actual_asreported", "analyst", "projection", "market_implied"}
+    # Years carried by most members (not the odd fiscal calendar that alone reaches a year).
+    main = index[index["members_used"] >= 0.5 * index.groupby("series")["members_used"].transform("max")]
+    for series in ("actual", "analyst", "projection", "market_implied"):
+        values = main.loc[main["series"] == series, "value"]
+        assert len(values) >= 2, series
+        assert values.between(0.0, 0.10).all(), (series, values.tolist())  # single-digit ROA
+    mi = index[index["series"] == "market_implied"]
+    assert mi["roa_steady"].nunique() == 1 and 0.0 < mi["roa_steady"].iloc[0] < 0.10
+    # Beside R*_index: the cap-weighted mean and the median of members' own R*.
+    assert mi["roa_steady_cap_weighted"].notna().all() and mi["roa_steady_median"].notna().all()
+
+
+def test_members_used_plus_excluded_equals_the_members_on_as_of(run: dict) -> None:
+    data_dir = run["data_dir"]
+    for index_name in ("russell_2000", "large_cap"):
+        members = members_on(data_dir, index_name, AS_OF)
+        company = frame(data_dir, f"SELECT DISTINCT ticker, reason FROM eea_company WHERE index_name = '{index_name}'")
+        solved = set(company.loc[company["reason"].isna(), "ticker"])
+        excluded = frame(data_dir, f"SELECT ticker, reason FROM eea_exclusions WHERE index_name = '{index_name}'")
+        assert excluded["reason"].notna().all()
+        assert solved.isdisjoint(set(excluded["ticker"]))
+        assert solved | set(excluded["ticker"]) == members
+        mi = frame(
+            data_dir,
+            f"SELECT max(members_used) AS used, max(members_excluded) AS excl FROM eea_index "
+            f"WHERE index_name = '{index_name}' AND series = 'market_implied'",
+        ).iloc[0]
+        assert mi["used"] == len(solved) and mi["used"] + mi["excl"] == len(members)
+
+
+def test_company_rows_carry_their_provenance(run: dict) -> None:
+    company = frame(run["data_dir"], "SELECT * FROM eea_company WHERE reason IS NULL")
+    assert (pd.to_datetime(company["fy0_filed"]).dt.date <= AS_OF).all()
+    assert (pd.to_datetime(company["price_date"]).dt.date <= AS_OF).all()
+    assert company["revenue_concept"].notna().mean() > 0.95
+    assert set(company["revenue_concept"].dropna()) <= {
+        "Revenues", "RevenueFromContractWithCustomerExcludingAssessedTax", "SalesRevenueNet",
+    }  # fmt: skip
+    forward = company[company["period"] != "actual"]
+    assert forward["roa_market_implied"].notna().all()
+    last = forward[forward["period"] == "FY0+5"]
+    assert (last["roa_market_implied"] - last["roa_steady"]).abs().max() < 1e-12
+
+
+def test_sector_exposure_has_both_groups_for_both_indexes(run: dict) -> None:
+    exposure = frame(run["data_dir"], f"SELECT * FROM sector_exposure WHERE as_of <= DATE '{AS_OF}'")
+    latest = exposure[exposure["as_of"] == exposure["as_of"].max()]
+    assert set(zip(latest["index_name"], latest["sector_group"], strict=True)) == {
+        (i, g) for i in ("russell_2000", "large_cap") for g in ("tariff_exposed", "reshoring_sensitive")
+    }
+    assert latest["weight"].between(0, 100).all() and (latest["weight"] > 0).any()
+
+
+def test_headline_chart_is_a_png_and_a_prefect_artifact(run: dict) -> None:
+    path = run["data_dir"] / "reports" / f"eea_headline_{AS_OF.isoformat()}.png"
+    assert run["result"]["chart"] == str(path)
+    png = path.read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+    assert (run["data_dir"] / "reports" / "eea_headline.png").read_bytes() == png
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    async def artifacts() -> list:
+        async with get_client() as client:
+            keys = ArtifactFilterKey(any_=["eea-headline-chart", "eea-headline"])
+            return await client.read_artifacts(artifact_filter=ArtifactFilter(key=keys))
+
+    found = {a.key: a for a in asyncio.run(artifacts())}
+    assert set(found) == {"eea-headline-chart", "eea-headline"}
+    image = str(found["eea-headline-chart"].data)
+    assert base64.b64decode(image.removeprefix("data:image/png;base64,")) == png
+    markdown = str(found["eea-headline"].data)
+    assert "| fiscal year |" in markdown and "Market-implied" in markdown
+
+
+def test_moving_as_of_before_a_10k_filed_date_moves_fy0_back(run: dict) -> None:
+    data_dir = run["data_dir"]
+    company = frame(
+        data_dir,
+        "SELECT DISTINCT ticker, fy0, fy0_filed FROM eea_company WHERE index_name = 'russell_2000' "
+        "AND reason IS NULL ORDER BY fy0_filed DESC, ticker",
+    )
+    # The most recent 10-K before as_of: the day before it was filed, its year is not known yet.
+    pick = company.iloc[0]
+    filed = pd.Timestamp(pick["fy0_filed"]).date()
+    before = last_trading_day(filed - timedelta(days=1))
+    assert before < filed <= AS_OF
+    nightly(as_of=before)
+    earlier = frame(
+        data_dir, f"SELECT DISTINCT fy0, as_of FROM eea_company WHERE ticker = '{pick['ticker']}'"
+    )  # the published warehouse is now as of `before`
+    assert list(earlier["as_of"].dt.date) == [before]
+    assert list(earlier["fy0"]) == [pick["fy0"] - 1]
