@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench serve clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -26,6 +26,7 @@ run: setup
 	$(VENV)/bin/eea run
 
 test: setup
+	scripts/ensure_chromium.sh
 	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup
 
 lint: setup
@@ -35,6 +36,10 @@ lint: setup
 
 bench: setup
 	$(VENV)/bin/python -m bench.run
+
+# A local Prefect server (SQLite, in data/.prefect), a process worker, and the deployments of prefect.yaml.
+serve: setup
+	scripts/serve.sh
 
 clean:
 	rm -rf $(VENV) $(TOOLS) data

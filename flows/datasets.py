@@ -263,22 +263,16 @@ def finish(ctx: RunContext) -> dict[str, Any]:
             _publish_validation(ctx)
     with ctx.timed("publish"):
         path = ctx.run.publish()
-    chart = None
-    if "eea" in ctx.cache:
-        # After publish: the chart shows what the warehouse now holds; a chart that fails to draw costs no data.
-        from flows.chart import publish_headline
+    from flows.after_publish import after_publish
 
-        with ctx.timed("headline chart"):
-            try:
-                chart = publish_headline(ctx.cache["eea"].index, ctx.settings.data_dir, ctx.as_of)
-            except Exception as exc:  # the run has published: report and go on
-                get_run_logger().warning("headline chart not drawn: %s", exc)
+    written = after_publish(ctx)
     return {
         "run_id": ctx.run.run_id,
         "kind": ctx.kind,
         "as_of": ctx.as_of.isoformat(),
         "warehouse": str(path),
-        "chart": str(chart) if chart else None,
+        "chart": written.get("chart"),
+        "written": written,
         "rows": dict(ctx.run.rows),
         "timings": {k: round(v, 3) for k, v in ctx.timings.items()},
         "missing": {k: sorted(v) for k, v in ctx.missing.items()},
