@@ -1,4 +1,4 @@
-"""The `eea` command: run the nightly pipeline, backfill, query the published warehouse, show what was published."""
+"""The `eea` command: run the nightly pipeline, backfill, load files, query, status, report, export, doctor."""
 
 from __future__ import annotations
 
@@ -158,6 +158,43 @@ def _cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_status(args: argparse.Namespace) -> int:
+    from flows.status import format_status, status_json, warehouse_status
+
+    status = warehouse_status(load_settings(), runs=args.runs)
+    print(status_json(status) if args.json else format_status(status))
+    return 1 if "error" in status else 0
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from flows.status import doctor, format_checks
+
+    checks = doctor(timeout=args.timeout)
+    print(format_checks(checks))
+    failed = [c.name for c in checks if not c.ok]
+    print(
+        f"\n{len(checks) - len(failed)} of {len(checks)} checks passed"
+        + (f"; failed: {', '.join(failed)}" if failed else "")
+    )
+    return 1 if failed else 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from flows.report import write_report
+
+    path = write_report(load_settings().data_dir)
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from flows.export import export_parquet
+
+    path = export_parquet(load_settings().data_dir, Path(args.target) if args.target else None)
+    print(f"wrote the marts as Parquet, a folder per table, and DATA_DICTIONARY.md into {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="eea", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -185,6 +222,18 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--parquet", help="write the result to this Parquet file")
     q.add_argument("--max-rows", type=int, default=40)
     q.set_defaults(func=_cmd_query)
+    st = sub.add_parser("status", help="last runs, freshness per dataset, marts' input dates, quarantined batches")
+    st.add_argument("--runs", type=int, default=10, help="how many recent runs to list")
+    st.add_argument("--json", action="store_true", help="print JSON instead of text")
+    st.set_defaults(func=_cmd_status)
+    dr = sub.add_parser("doctor", help="check settings, keys, each configured provider's reachability, free disk")
+    dr.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each provider")
+    dr.set_defaults(func=_cmd_doctor)
+    rp = sub.add_parser("report", help="write the HTML report of the published warehouse (data/reports/report.html)")
+    rp.set_defaults(func=_cmd_report)
+    ex = sub.add_parser("export", help="write every mart as Parquet, a folder per table, with the data dictionary")
+    ex.add_argument("--target", default=None, help="folder to write into; default data/export")
+    ex.set_defaults(func=_cmd_export)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 REQUIRED = ("ticker", "ev", "assets_0", "roa_0", "r", "g_terminal")
 VALUE_INPUTS = ("assets_0", "roa_0", "r", "g_terminal")
@@ -87,8 +88,9 @@ class _Solved:
     texts: tuple[str, ...]
 
     def reasons(self) -> pd.Series:
-        # code -1 picks the trailing None: null where solved.
-        return pd.Series(np.array([*self.texts, None], dtype=object)[self.code], dtype="str")
+        # One Arrow take over the few distinct texts, null where solved (code -1): no Python object per row.
+        taken = pa.array(self.texts, type=pa.string()).take(pa.array(self.code, mask=self.code < 0))
+        return pd.Series(pd.array(taken, dtype="str"))
 
     def path_of(self, roa_steady: Any, roa_0: Any) -> dict[str, Any]:
         # The straight line of section 2: roa_0 at t = 0, R* at t = H, held after.
