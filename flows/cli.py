@@ -70,9 +70,14 @@ def print_summary(settings: Settings, result: dict[str, Any]) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings()
     settings.resolved_as_of(args.as_of)  # a bad setting stops here, before Prefect starts
+    from flows.datasets import FLOW_DATASETS
+    from flows.marts import MARTS
     from flows.nightly import nightly
+    from flows.progress import progress
 
-    result = nightly(as_of=args.as_of)
+    # At a terminal a bar: one step per dataset flow, per mart, and the publish.
+    with progress(len(FLOW_DATASETS) + len(MARTS) + 1, "nightly"):
+        result = nightly(as_of=args.as_of)
     result["timings"]["process start to flow end"] = round(time.perf_counter() - _T0, 3)
     print_summary(settings, result)
     return 0
@@ -83,9 +88,13 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
     if args.end < args.start:
         raise SettingsError(f"backfill end {args.end} is before start {args.start}")
     settings.resolved_as_of(args.end)
+    from flows.datasets import FLOW_DATASETS
+    from flows.marts import MARTS
     from flows.nightly import backfill
+    from flows.progress import progress
 
-    result = backfill(start=args.start, end=args.end)
+    with progress(len(FLOW_DATASETS) + len(MARTS) + 1, "backfill"):
+        result = backfill(start=args.start, end=args.end)
     print_summary(settings, result)
     return 0
 

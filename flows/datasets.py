@@ -16,6 +16,7 @@ from prefect.cache_policies import NONE
 from prefect.states import State
 
 from flows.marts import build_marts, marts_for
+from flows.progress import step
 from flows.runtime import RunContext, current, run_scope
 from sources.base import Request, SourceError
 from warehouse.ddl import mart, raw_dataset
@@ -211,6 +212,7 @@ def land_datasets(datasets: tuple[str, ...], start: date | None = None, end: dat
             "%s: landed %d rows in %d partitions for %s..%s (batch %s)",
             dataset, landed.rows, landed.partitions, lo, hi, landed.batch_id,
         )  # fmt: skip
+    step(f"landed {', '.join(datasets)}")
     return out
 
 
@@ -263,6 +265,7 @@ def finish(ctx: RunContext) -> dict[str, Any]:
             _publish_validation(ctx)
     with ctx.timed("publish"):
         path = ctx.run.publish()
+    step("published")
     from flows.after_publish import after_publish
 
     written = after_publish(ctx)

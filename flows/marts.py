@@ -11,6 +11,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NONE
 
 from flows import model
+from flows.progress import step
 from flows.runtime import RunContext, current
 from sources.lexicon import Lexicon, default_lexicon, load_lexicon
 from transforms.call_sentiment import COLUMNS as CALL_COLUMNS
@@ -217,6 +218,7 @@ def build_mart(name: str) -> int:
         frame["inputs_as_of"] = inputs_as_of(ctx, mart.inputs)
         rows = ctx.run.rebuild(name, frame)
     get_run_logger().info("%s: %d rows as of %s", name, rows, ctx.as_of)
+    step(f"built {name}")
     return rows
 
 
