@@ -128,6 +128,23 @@ class Settings(BaseSettings):
         default=ROOT / "config" / "sector_groups.csv", description="SIC ranges of the sector groups (SIGNALS.md)"
     )
 
+    # Growing past one machine (issue 9): where per-ticker shards run, and where the lake lives.
+    task_runner: str = Field(
+        default="process", description="'process' (in-process threads, the default) or 'dask' (a Dask cluster)"
+    )
+    dask_address: str | None = Field(
+        default=None, description="scheduler address of an existing Dask cluster; unset: a local cluster is started"
+    )
+    dask_workers: int = Field(default=2, description="workers of the local Dask cluster started when no address")
+    shard_size: int = Field(default=250, description="tickers per shard of per-ticker work")
+    lake_url: str | None = Field(
+        default=None, description="where the Parquet lake lives: unset for data_dir/lake, or s3://bucket/prefix"
+    )
+    s3_endpoint_url: str | None = Field(default=None, description="S3-compatible endpoint (MinIO, a local server)")
+    s3_region: str = "us-east-1"
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+
     source_rates: str = "demo"
     source_prices: str = "demo"
     source_constituents: str = "demo"
@@ -159,6 +176,27 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"no file at {value}; point it at the Loughran-McDonald master dictionary CSV, or unset it"
             )
+        return value
+
+    @field_validator("task_runner")
+    @classmethod
+    def _runner(cls, value: str) -> str:
+        if value not in ("process", "dask"):
+            raise ValueError("must be 'process' or 'dask'")
+        return value
+
+    @field_validator("lake_url")
+    @classmethod
+    def _lake(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("s3://"):
+            raise ValueError("must be an s3://bucket/prefix URL, or unset for the lake under EEA_DATA_DIR")
+        return value.rstrip("/") if value else value
+
+    @field_validator("dask_workers", "shard_size")
+    @classmethod
+    def _positive_count(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("must be a positive whole number")
         return value
 
     @field_validator("eea_horizon", "eea_rd_years", "eea_screen_size")
