@@ -105,6 +105,10 @@ _DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {
 }
 
 
+# Storage format of new warehouse files (see WarehouseRun.open).
+_STORAGE: dict[str, str | bool | int | float | list[str]] = {"storage_compatibility_version": "v1.5.0"}
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -199,7 +203,9 @@ class WarehouseRun:
             published = published_path(self.data_dir)
             if published.exists():
                 shutil.copyfile(published, self.work_path)
-            self._con = duckdb.connect(str(self.work_path), config=_DUCKDB_CONFIG)
+            # A new warehouse is written in DuckDB 1.5's storage format, which 2.0 keeps on every later write:
+            # BI tools and the DuckDB CLI built on 1.5 (the newest CLI there is) can open the published file.
+            self._con = duckdb.connect(str(self.work_path), config={**_DUCKDB_CONFIG, **_STORAGE})
             self._con.execute("SET enable_progress_bar = false")
             self._ensure_schema()
             self._settle_dead_runs()
