@@ -2,22 +2,48 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger
 
-from config.settings import load_settings
+from config.settings import NEW_YORK, load_settings
 from flows.datasets import DATASET_FLOWS, FLOW_DATASETS, finish, land_datasets
 from flows.marts import MARTS, build_marts
 from flows.runtime import run_scope
-from transforms.calendar import trading_days
+from transforms.calendar import is_trading_day, trading_days
 from warehouse.store import WarehouseError, connect_readonly
 
 
+def session_skip_reason(day: date) -> str | None:
+    """Why a trading-days-only run on this New York date does nothing (no NYSE session that day), or None to run."""
+    if is_trading_day(day):
+        return None
+    kind = "a weekend day" if day.weekday() >= 5 else "an NYSE holiday"
+    return f"{day.isoformat()} ({day:%A}) is {kind}: no session, no new closes to land"
+
+
+def scheduled_day() -> date:
+    """The New York date this run was scheduled for (today outside a flow run); a late run keeps its own day."""
+    from prefect.runtime import flow_run
+
+    start: datetime = flow_run.scheduled_start_time
+    return start.astimezone(NEW_YORK).date()
+
+
 @flow(name="nightly", log_prints=False)
-def nightly(as_of: date | None = None) -> dict[str, Any]:
-    """Land every dataset up to as_of (seeding history on an empty warehouse), rebuild every mart, publish."""
+def nightly(as_of: date | None = None, trading_days_only: bool = False) -> dict[str, Any]:
+    """Land every dataset up to as_of (seeding history on an empty warehouse), rebuild every mart, publish.
+
+    With trading_days_only (set by the nightly deployment's schedule), a run whose
+    scheduled New York date is no NYSE session returns at once, touching nothing, with skipped=True.
+    """
+    if trading_days_only:
+        day = scheduled_day()
+        reason = session_skip_reason(day)
+        if reason is not None:
+            get_run_logger().info("nightly skipped: %s", reason)
+            return {"kind": "nightly", "skipped": True, "date": day.isoformat(), "reason": reason}
     with run_scope("nightly", as_of) as (ctx, _owner):
         logger = get_run_logger()
         logger.info("nightly run %s for %s into %s", ctx.run.run_id, ctx.as_of, ctx.settings.data_dir)
