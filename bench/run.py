@@ -12,10 +12,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results.json"
+# Benchmarks that take long (hours at full size): run only when named, e.g. `python -m bench.run scale`.
+ON_REQUEST = frozenset({"scale"})
 
 
 def main(argv: list[str]) -> int:
-    names = argv or sorted(p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py"))
+    names = argv or sorted(
+        name for p in HERE.glob("bench_*.py") if (name := p.stem.removeprefix("bench_")) not in ON_REQUEST
+    )
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     for name in names:
         module = importlib.import_module(f"bench.bench_{name}")

@@ -13,12 +13,12 @@ import pyarrow.compute as pc
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
-from prefect.states import State
 
 from flows.marts import build_marts, marts_for
 from flows.progress import step
 from flows.runtime import RunContext, current, run_scope
-from sources.base import Request, SourceError
+from flows.shards import _transient, extract_shard, shard_runner, shard_settings, shards
+from sources.base import Request, Source, SourceError
 from warehouse.ddl import mart, raw_dataset
 from warehouse.store import Landed
 from warehouse.validation import ValidationReport, build_docs, validate_batch
@@ -65,16 +65,6 @@ def window(ctx: RunContext, dataset: str, start: date | None = None) -> tuple[da
     return min(last_end + timedelta(days=1), end), end
 
 
-# Errors worth another try: the network, a provider's bad moment. A bug or a
-# bad request fails the same way every time, so it is not retried.
-TRANSIENT = (SourceError, OSError, TimeoutError, ConnectionError)
-
-
-def _transient(task: Any, task_run: Any, state: State) -> bool:
-    exc = state.data if isinstance(state.data, BaseException) else None
-    return isinstance(exc, TRANSIENT)
-
-
 def universe(ctx: RunContext, dataset: str) -> tuple[str, ...] | None:
     """The tickers a per-ticker provider is asked for: option underlyings, else both indexes' latest members."""
     if dataset == "options":
@@ -97,15 +87,99 @@ def extract(dataset: str, start: date, end: date) -> pa.Table:
     if per_ticker and not tickers:
         get_run_logger().warning("%s: no index members known on %s yet; land constituents first", dataset, ctx.as_of)
     table = source.fetch(Request(dataset=dataset, start=start, end=end, tickers=tickers))
-    missing = getattr(source, "missing", {}).get(dataset) or {}
+    _report_missing(ctx, dataset, getattr(source, "missing", {}).get(dataset) or {}, len(tickers or ()), source.name)
+    return table
+
+
+def _report_missing(ctx: RunContext, dataset: str, missing: dict[str, str], asked: int, provider: str) -> None:
     if missing:
         ctx.missing[dataset] = missing
         shown = ", ".join(f"{t} ({why})" for t, why in list(missing.items())[:10])
         get_run_logger().warning(
-            "%s: %d of %d tickers missing from %s; the rest landed: %s",
-            dataset, len(missing), len(tickers or ()), source.name, shown,
-        )  # fmt: skip
-    return table
+            "%s: %d of %d tickers missing from %s; the rest landed: %s", dataset, len(missing), asked, provider, shown
+        )
+
+
+# Datasets that come whole even from a per-ticker provider: a handful of option underlyings, each one chain.
+WHOLE = frozenset({"options"})
+
+
+def shard_tickers(ctx: RunContext, source: Source, dataset: str, end: date) -> tuple[str, ...] | None:
+    """The tickers a dataset's request is split over, or None where it is fetched in one task.
+
+    Split: what a provider fetches per ticker (its `scope` names the dataset; asked for the index members) and
+    the demo's per-ticker datasets (asked for every company it knows, so the shards add up to its whole answer).
+    Whole: one payload for the dataset (iShares holdings, FRED rates, option chains, folders of files).
+    The model's inputs are not sharded: they are DuckDB queries on the run's working copy, which no other
+    process may open while this one writes it, and then one vectorised pass over ~2,500 member rows (the
+    implied-ROA solve of 2,000 rows takes under a millisecond, bench/results.json "eea"); shards would add
+    task overhead and a copy of the inputs per worker, and save nothing.
+    """
+    if dataset in WHOLE:
+        return None
+    if dataset in getattr(source, "scope", {}):
+        return universe(ctx, dataset) or None
+    if dataset in getattr(source, "per_ticker", ()):
+        return tuple(source.all_tickers(end))  # type: ignore[attr-defined]
+    return None
+
+
+def extract_step(ctx: RunContext, dataset: str, start: date, end: date) -> pa.Table:
+    """One dataset's rows for [start, end]: one extract task, or one task per shard of tickers on the task runner.
+
+    Shards run on the runner EEA_TASK_RUNNER picks (flows/shards.py) and come back to this process, concatenated
+    in shard order, so the batch is the one an unsharded extract gives; validation and landing stay here, with
+    the writer. A shard still failing after its retries fails the dataset, except where the provider's batches
+    replace per ticker (its `scope`): there its tickers are reported missing and the other shards land.
+    """
+    source = ctx.source(dataset)
+    tickers = shard_tickers(ctx, source, dataset, end)
+    if not tickers:
+        return extract.with_options(retries=ctx.settings.extract_retries)(dataset, start, end)
+    parts = shards(tickers, ctx.settings.shard_size)
+    shard_task = extract_shard.with_options(retries=ctx.settings.extract_retries)
+    outcomes: list[tuple[pa.Table, dict[str, str]] | SourceError] = []
+    with shard_runner(ctx.settings) as (runner, slots):
+        settings = shard_settings(ctx.settings, slots)
+        futures = [
+            runner.submit(
+                shard_task,
+                {
+                    "settings": settings,
+                    "run_id": ctx.run.run_id,
+                    "dataset": dataset,
+                    "start": start,
+                    "end": end,
+                    "shard": i,
+                    "tickers": part,
+                },
+            )
+            for i, part in enumerate(parts)
+        ]
+        for future in futures:
+            try:
+                outcomes.append(future.result())
+            except SourceError as exc:
+                outcomes.append(exc)
+    failed = [(part, out) for part, out in zip(parts, outcomes, strict=True) if isinstance(out, SourceError)]
+    if failed and (len(failed) == len(parts) or dataset not in getattr(source, "scope", {})):
+        raise failed[0][1]
+    missing: dict[str, str] = {}
+    tables = []
+    for part, out in zip(parts, outcomes, strict=True):
+        if isinstance(out, SourceError):
+            missing.update({t: f"its shard failed after the retries: {out}" for t in part})
+        else:
+            tables.append(out[0])
+            missing.update(out[1])
+    _report_missing(ctx, dataset, missing, len(tickers), source.name)
+    get_run_logger().info(
+        "%s: %d tickers in %d shards on %s", dataset, len(tickers), len(parts), ctx.settings.task_runner
+    )
+    # One chunk: DuckDB writes the partitions of a many-chunk batch from several threads, in a row order that
+    # varies from run to run (and with it the last bits of means over those rows); the same rows must land alike
+    # wherever their shards ran.
+    return pa.concat_tables(tables).combine_chunks()
 
 
 def _last_good_rows(ctx: RunContext, dataset: str, table: pa.Table) -> int | None:
@@ -175,7 +249,7 @@ def land_datasets(datasets: tuple[str, ...], start: date | None = None, end: dat
             hi = end
         with ctx.timed(f"extract {dataset}"):
             try:
-                table = extract.with_options(retries=ctx.settings.extract_retries)(dataset, lo, hi)
+                table = extract_step(ctx, dataset, lo, hi)
             except SourceError as exc:
                 # The provider is down for the whole dataset: the rest of the run goes on, and the marts
                 # that read this dataset say how old their inputs are (inputs_as_of).

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
 from datetime import date
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sources.base import DATASETS, Request
 from sources.demo import equities, estimates, fundamentals, options, transcripts
@@ -24,10 +28,57 @@ from sources.demo.universe import ORIGIN
 _SNAPSHOT_DATASETS = ("constituents", "companies", "estimates")
 
 
+@dataclass
+class _ByTicker:
+    """One full answer, with its row numbers grouped by ticker so a subset of tickers is taken without a scan."""
+
+    table: pa.Table
+    codes: dict[str, int]
+    order: np.ndarray
+    bounds: np.ndarray
+    # Every ticker a shard may ask for, and those asked for so far.
+    universe: frozenset[str]
+    asked: set[str]
+
+    @classmethod
+    def of(cls, table: pa.Table, universe: frozenset[str]) -> _ByTicker:
+        encoded = pc.dictionary_encode(table.column("ticker").combine_chunks())
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        labels = encoded.dictionary.to_pylist()
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
+        return cls(table, {t: i for i, t in enumerate(labels)}, order, bounds, universe, set())
+
+    def rows(self, tickers: tuple[str, ...]) -> pa.Table:
+        """The full answer's rows of these tickers, in the full answer's order."""
+        names = {t.upper() for t in tickers}
+        self.asked |= names & self.universe
+        wanted = {self.codes[t] for t in names if t in self.codes}
+        picks = [self.order[self.bounds[c] : self.bounds[c + 1]] for c in wanted]
+        rows = np.sort(np.concatenate(picks)) if picks else np.empty(0, dtype=np.int64)
+        return self.table.take(pa.array(rows, type=pa.int64()))
+
+    @property
+    def done(self) -> bool:
+        """Every ticker has been asked for once: the shards that ran in this process add up to the whole answer."""
+        return len(self.asked) == len(self.universe)
+
+
+# The full answer this process serves ticker subsets from, by request; one at a time, built under the lock so the
+# shards of one request on several threads wait for one computation instead of each making it. It is dropped
+# once every ticker has been served (all shards ran here), else when the next request needs the room.
+_SERVED: dict[tuple[object, ...], _ByTicker] = {}
+_SERVED_LOCK = threading.Lock()
+
+
 class DemoSource:
     """A deterministic simulated US equity market: same seed and sizes, same data, whatever window is asked for."""
 
     name = "demo"
+    # Datasets whose ticker subsets are served exactly: the rows of those tickers in the full answer, in its order.
+    per_ticker: ClassVar[frozenset[str]] = frozenset(
+        {"prices", "companies", "shares_outstanding", "fundamentals", "estimates", "transcripts"}
+    )
 
     def __init__(self, seed: int = 7, n_small: int = 2000, n_large: int = 500) -> None:
         if seed < 0 or n_small < 1 or n_large < 1:
@@ -45,6 +96,8 @@ class DemoSource:
         if request.dataset not in DATASETS:
             raise ValueError(f"demo has no dataset {request.dataset!r}; it has {', '.join(DATASETS)}")
         self._check_window(request.start, request.end)
+        if request.tickers is not None and request.dataset in self.per_ticker:
+            return self._subset(request)
         m = self._market(request.end)
         d0, d1 = self._session_span(m, request.start, request.end)
         if request.dataset == "options":
@@ -68,6 +121,32 @@ class DemoSource:
         if request.dataset == "shares_outstanding":
             return fundamentals.shares_outstanding(m, d0, d1, cols)
         return transcripts.transcripts(m, d0, d1, cols)
+
+    def all_tickers(self, end: date) -> tuple[str, ...]:
+        """Every company a request ending on `end` can return rows of, listed or not, in the market's order.
+
+        Shards of these tickers together give exactly the answer to the request without tickers.
+        """
+        self._check_window(ORIGIN, end)
+        m = self._market(end)
+        return tuple(dict.fromkeys(m.universe.ticker[: m.n].tolist()))
+
+    def _subset(self, request: Request) -> pa.Table:
+        # The simulation draws whole-universe blocks (a price noise block per year, transcript draws per month),
+        # so computing each shard on its own would repeat that work once per shard: cost quadratic in the
+        # universe. Instead a process computes the full answer once and serves every shard from it.
+        assert request.tickers is not None
+        key = (self.seed, self.n_small, self.n_large, request.dataset, request.start, request.end)
+        with _SERVED_LOCK:
+            if key not in _SERVED:
+                _SERVED.clear()  # free the last answer before building the next
+                whole = self.fetch(Request(request.dataset, request.start, request.end))
+                _SERVED[key] = _ByTicker.of(whole, frozenset(self.all_tickers(request.end)))
+            answer = _SERVED[key]
+            rows = answer.rows(request.tickers)
+            if answer.done:
+                del _SERVED[key]
+            return rows
 
     def snapshot_dates(self, dataset: str, start: date, end: date) -> list[date]:
         """The partition dates `fetch` would return rows for in [start, end], as known on end."""
