@@ -1,4 +1,8 @@
-"""Flow tests run under Prefect's test harness (a real temporary server), started once per test session."""
+"""Flow tests run under Prefect's test harness (a real temporary server), started once per test session.
+
+With `pytest -n 2 --dist loadgroup` the flow tests are in two xdist groups, "prefect" and "prefect-b", so each
+worker runs one group against its own harness and the two halves run side by side.
+"""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ MARTS = sorted(load_layer("marts"))
 # The DuckDB shell as the duckdb-cli package installs it into the venv; EEA_DUCKDB_CLI points at another one.
 DUCKDB_CLI = Path(os.environ.get("EEA_DUCKDB_CLI") or Path(sys.executable).parent / "duckdb")
 
-prefect = pytest.mark.xdist_group("prefect")
+prefect = pytest.mark.xdist_group("prefect-b")
 
 
 def start_nightly(data_dir: Path, prefect_api: str, as_of: date, log: Path) -> subprocess.Popen:

@@ -18,7 +18,7 @@ from flows.nightly import nightly
 from tests.flows.support import subprocess_env
 from warehouse.store import published_path
 
-pytestmark = pytest.mark.xdist_group("prefect")
+pytestmark = pytest.mark.xdist_group("prefect-b")
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST = date(2025, 6, 30)

@@ -119,7 +119,7 @@ def _tables(data_dir: Path) -> dict[str, pd.DataFrame]:
         con.close()
 
 
-@pytest.mark.xdist_group("prefect")
+@pytest.mark.xdist_group("prefect-b")
 def test_the_nightly_on_dask_gives_the_marts_of_the_in_process_nightly(
     demo_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -156,7 +156,7 @@ def _stooq_csv(days: list[date]) -> str:
     return "Date,Open,High,Low,Close,Volume\n" + "".join(f"{d},10.0,10.5,9.5,10.2,1000\n" for d in days)
 
 
-@pytest.mark.xdist_group("prefect")
+@pytest.mark.xdist_group("prefect-b")
 def test_a_failed_ticker_or_shard_is_missing_and_the_other_shards_land(
     demo_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
