@@ -190,7 +190,12 @@ class Settings(BaseSettings):
     def _lake(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith("s3://"):
             raise ValueError("must be an s3://bucket/prefix URL, or unset for the lake under EEA_DATA_DIR")
-        return value.rstrip("/") if value else value
+        if value is not None:
+            # Refused rather than ignored: a run must never write the local lake while told to use another.
+            raise ValueError(
+                "a lake on object storage is not built yet; leave it unset (the lake is under EEA_DATA_DIR)"
+            )
+        return value
 
     @field_validator("dask_workers", "shard_size")
     @classmethod

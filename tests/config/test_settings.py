@@ -61,3 +61,11 @@ def test_cli_reports_bad_settings_without_a_traceback(tmp_path: Path) -> None:
     )
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_a_lake_on_object_storage_is_refused_until_it_is_built(monkeypatch) -> None:
+    from config.settings import SettingsError, load_settings
+
+    monkeypatch.setenv("EEA_LAKE_URL", "s3://bucket/lake")
+    with pytest.raises(SettingsError, match="EEA_LAKE_URL: a lake on object storage is not built yet"):
+        load_settings()
