@@ -10,7 +10,7 @@ and the per-ticker datasets are sharded over all of them.
 Peak memory is of the whole process tree (the run, its temporary Prefect server, the Dask scheduler and
 workers), sampled every 0.2 s: the sum of resident sets, which counts pages shared between processes
 more than once, so it errs high. A run whose tree passes MEMORY_CEILING_MB is stopped and recorded as such.
-EEA_BENCH_SCALE_SIZES (e.g. "2500,5000") runs a subset of the sizes.
+EEA_BENCH_SCALE_SIZES (e.g. "2500,5000") runs a subset of the sizes, EEA_BENCH_SCALE_RUNNERS (e.g. "process") of the runners.
 """
 
 from __future__ import annotations
@@ -162,7 +162,8 @@ def run(sizes: tuple[int, ...] | None = None) -> dict[str, Any]:
         _warm(home)
         for size in chosen:
             small, large = size * 4 // 5, size // 5
-            for runner in RUNNERS:
+            runners = os.environ.get("EEA_BENCH_SCALE_RUNNERS")
+            for runner in tuple(runners.split(",")) if runners else RUNNERS:
                 data_dir = work / f"{size}-{runner}"
                 env = {
                     **os.environ,
