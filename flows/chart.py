@@ -10,8 +10,10 @@ import base64
 import contextlib
 import io
 import logging
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -50,16 +52,30 @@ def headline_table(index: pd.DataFrame, index_name: str = HEADLINE_INDEX, min_sh
     return table.sort_index()
 
 
-def render_png(table: pd.DataFrame, title: str, as_of: date) -> bytes:
-    """The chart as PNG bytes: one line per series, one point per fiscal year, ROA in percent."""
+def figure_png(draw: Callable[[Any], None], size: tuple[float, float], dpi: int = 100) -> bytes:
+    """Run `draw(fig)` on a fresh Agg figure and return it as PNG bytes; the figure is always closed."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+
+    fig = plt.figure(figsize=size, dpi=dpi)
+    try:
+        draw(fig)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", metadata={"Software": None})
+        return buf.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def render_png(table: pd.DataFrame, title: str, as_of: date) -> bytes:
+    """The chart as PNG bytes: one line per series, one point per fiscal year, ROA in percent."""
     from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
-    try:
+    def draw(fig: Any) -> None:
+        ax = fig.add_subplot()
         for series, (label, color, style, marker) in LINES.items():
             if series in table.columns and table[series].notna().any():
                 s = table[series].dropna()
@@ -71,12 +87,8 @@ def render_png(table: pd.DataFrame, title: str, as_of: date) -> bytes:
         ax.set_title(f"{title}: what the price implies, as of {as_of.isoformat()}")
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best", frameon=False)
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", metadata={"Software": None})
-        return buf.getvalue()
-    finally:
-        plt.close(fig)
+
+    return figure_png(draw, (9, 5), dpi=110)
 
 
 def markdown_table(table: pd.DataFrame) -> str:

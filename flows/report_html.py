@@ -7,7 +7,6 @@ CSS is inline, so the page opens anywhere, offline, with no JavaScript.
 from __future__ import annotations
 
 import base64
-import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from flows.chart import HEADLINE_INDEX, LINES, TITLES, headline_table, render_png
+from flows.chart import figure_png as _figure_png
 
 # Section id -> heading, in page order (tests look for these headings).
 SECTIONS = {
@@ -125,24 +125,6 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], text_columns: 
 def _img(png: bytes, alt: str) -> str:
     data = base64.b64encode(png).decode("ascii")
     return f'<img class="chart" src="data:image/png;base64,{data}" alt="{escape(alt)}">'
-
-
-def _figure_png(draw: Callable[[Any], None], size: tuple[float, float]) -> bytes:
-    """Run `draw(fig)` on a fresh Agg figure and return it as PNG bytes; the figure is always closed."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    fig = plt.figure(figsize=size, dpi=100)
-    try:
-        draw(fig)
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", metadata={"Software": None})
-        return buf.getvalue()
-    finally:
-        plt.close(fig)
 
 
 # -- header -------------------------------------------------------------------
