@@ -188,14 +188,12 @@ class Settings(BaseSettings):
     @field_validator("lake_url")
     @classmethod
     def _lake(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("s3://"):
+        if value is None or not value.strip():
+            return None
+        bucket = value.removeprefix("s3://").split("/", 1)[0]
+        if not value.startswith("s3://") or not bucket:
             raise ValueError("must be an s3://bucket/prefix URL, or unset for the lake under EEA_DATA_DIR")
-        if value is not None:
-            # Refused rather than ignored: a run must never write the local lake while told to use another.
-            raise ValueError(
-                "a lake on object storage is not built yet; leave it unset (the lake is under EEA_DATA_DIR)"
-            )
-        return value
+        return value.rstrip("/")
 
     @field_validator("dask_workers", "shard_size")
     @classmethod
@@ -248,6 +246,18 @@ class Settings(BaseSettings):
                 f"EEA_SEC_USER_AGENT must name a contact with an e-mail address (SEC's fair-access rule) "
                 f"because {', '.join(uses_sec)} come from sec; e.g. EEA_SEC_USER_AGENT='Jane Doe jane@example.com'"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _s3_credentials(self) -> Settings:
+        if (self.s3_access_key_id is None) != (self.s3_secret_access_key is None):
+            raise ValueError(
+                "EEA_S3_ACCESS_KEY_ID and EEA_S3_SECRET_ACCESS_KEY go together: set both, or neither "
+                "(then the standard AWS credential chain is used: AWS_ACCESS_KEY_ID, ~/.aws, an instance role)"
+            )
+        endpoint = self.s3_endpoint_url
+        if endpoint is not None and not endpoint.startswith(("http://", "https://")):
+            raise ValueError(f"EEA_S3_ENDPOINT_URL {endpoint!r} must start with http:// or https://")
         return self
 
     @property

@@ -23,9 +23,11 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
 
 
-def published_tables(data_dir: Path) -> list[tuple[str, int, date | None]]:
+def published_tables(settings: Settings) -> list[tuple[str, int, date | None]]:
     """(table, rows, as_of) for every mart and raw dataset of the published warehouse."""
-    con = connect_readonly(data_dir)
+    from flows.runtime import lake_for
+
+    con = connect_readonly(settings.data_dir, lake_for(settings))
     try:
         builds = dict(con.execute("SELECT table_name, as_of FROM meta.table_builds").fetchall())
         names = [
@@ -54,7 +56,7 @@ def print_summary(settings: Settings, result: dict[str, Any]) -> None:
     print(f"Published warehouse: {path}")
     print(f"  run {result['run_id']} ({result['kind']}), as of {result['as_of']}")
     print(f"  {'table':<28}{'rows':>14}  as of")
-    for name, rows, as_of in published_tables(settings.data_dir):
+    for name, rows, as_of in published_tables(settings):
         print(f"  {name:<28}{rows:>14,}  {as_of or '-'}")
     try:
         shown = path.relative_to(Path.cwd())
@@ -150,8 +152,10 @@ def _cmd_quarantine(args: argparse.Namespace) -> int:
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
+    from flows.runtime import lake_for
+
     settings = load_settings()
-    con = connect_readonly(settings.data_dir)
+    con = connect_readonly(settings.data_dir, lake_for(settings))
     try:
         rel = con.sql(args.sql)
         if args.csv:

@@ -13,6 +13,7 @@ from typing import Any
 from config.settings import Settings, load_settings
 from sources.base import Source
 from sources.registry import build_source
+from warehouse.lake import Lake, LocalLake, S3Lake
 from warehouse.store import WarehouseRun
 
 
@@ -75,6 +76,20 @@ def resolve_secrets(settings: Settings, provider: str) -> dict[str, str]:
     return {}
 
 
+def lake_for(settings: Settings) -> Lake:
+    """Where the settings put the lake: EEA_LAKE_URL on object storage, or under EEA_DATA_DIR."""
+    if settings.lake_url is None:
+        return LocalLake(settings.data_dir)
+    key, secret = settings.s3_access_key_id, settings.s3_secret_access_key
+    return S3Lake(
+        settings.lake_url,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=key.get_secret_value() if key else None,
+        secret_access_key=secret.get_secret_value() if secret else None,
+    )
+
+
 _CURRENT: ContextVar[RunContext | None] = ContextVar("eea_run", default=None)
 
 
@@ -99,7 +114,9 @@ def run_scope(kind: str, as_of: date | None = None, **overrides: Any) -> Iterato
         return
     settings = load_settings(**overrides)
     day = settings.resolved_as_of(as_of)
-    run = WarehouseRun(settings.data_dir, kind=kind, as_of=day, lock_timeout=settings.lock_timeout_seconds)
+    run = WarehouseRun(
+        settings.data_dir, kind=kind, as_of=day, lock_timeout=settings.lock_timeout_seconds, lake=lake_for(settings)
+    )
     with run:
         ctx = RunContext(settings=settings, run=run, as_of=day, kind=kind)
         token = _CURRENT.set(ctx)

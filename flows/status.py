@@ -16,8 +16,10 @@ from typing import Any
 import httpx
 
 from config.settings import Settings, SettingsError, load_settings
+from flows.runtime import lake_for
 from sources.base import DATASETS
 from transforms.calendar import trading_days
+from warehouse.lake import LakeError, S3Lake
 from warehouse.store import LOCK_FILE, RunLog, WarehouseError, connect_readonly, quarantined
 
 # Below this much free space in the data directory a nightly may not finish (a run copies the warehouse file).
@@ -33,9 +35,14 @@ def _rows(con: Any, sql: str) -> list[dict[str, Any]]:
 def warehouse_status(settings: Settings, runs: int = 10) -> dict[str, Any]:
     """Last runs, freshness per dataset (trading days behind as_of), marts' input dates, quarantine, a run in progress."""
     data_dir = settings.data_dir
-    out: dict[str, Any] = {"data_dir": str(data_dir), "warehouse": str(settings.warehouse_path)}
+    lake = lake_for(settings)
+    out: dict[str, Any] = {
+        "data_dir": str(data_dir),
+        "warehouse": str(settings.warehouse_path),
+        "lake": lake.describe(),
+    }
     try:
-        con = connect_readonly(data_dir)
+        con = connect_readonly(data_dir, lake)
     except WarehouseError as exc:
         out["error"] = str(exc)
         con = None
@@ -137,7 +144,7 @@ def _running(data_dir: Path) -> dict[str, Any] | None:
 
 def format_status(status: dict[str, Any]) -> str:
     """The status as text for a terminal."""
-    lines = [f"Warehouse: {status['warehouse']}"]
+    lines = [f"Warehouse: {status['warehouse']}", f"  lake: {status['lake']}"]
     if "error" in status:
         lines.append(f"  {status['error']}")
     else:
@@ -249,6 +256,13 @@ def doctor(timeout: float = 5.0) -> list[Check]:
             checks.append(Check(f"provider {provider}", True, f"{url} answered HTTP {res.status_code} ({what})"))
         except httpx.HTTPError as exc:
             checks.append(Check(f"provider {provider}", False, f"{url} unreachable: {type(exc).__name__} ({what})"))
+    lake = lake_for(settings)
+    if isinstance(lake, S3Lake):
+        try:
+            lake.check()
+            checks.append(Check("lake", True, f"{lake.describe()}: bucket reachable"))
+        except LakeError as exc:
+            checks.append(Check("lake", False, str(exc)))
     data_dir = settings.data_dir
     probe = data_dir if data_dir.exists() else data_dir.parent
     free = shutil.disk_usage(probe).free

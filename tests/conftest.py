@@ -24,3 +24,27 @@ def shared_fixtures() -> Path:
     if not SHARED_FIXTURES.is_dir():
         pytest.skip(f"real payloads not found at {SHARED_FIXTURES} (../shared/fixtures is absent on this machine)")
     return SHARED_FIXTURES
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A local S3 server (moto's server mode) for the session."""
+    from tests.s3server import S3Server
+
+    server = S3Server(tmp_path_factory.mktemp("moto") / "moto.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_lake(s3_server):  # type: ignore[no-untyped-def]
+    """A lake on the local S3 server, in a bucket of its own, with the server's credentials."""
+    from tests.s3server import KEY, REGION, SECRET
+    from warehouse.lake import S3Lake
+
+    bucket = s3_server.new_bucket()
+    return S3Lake(
+        f"s3://{bucket}/eea", endpoint_url=s3_server.url, region=REGION, access_key_id=KEY, secret_access_key=SECRET
+    )

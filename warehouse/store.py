@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from warehouse.ddl import SCHEMA_DIR, TableDef, load_layer, mart, raw_dataset
+from warehouse.lake import LAKE, Lake, LakeError, LocalLake, S3Lake
 
 PUBLISHED = "warehouse.duckdb"
 LOCK_FILE = ".writer.lock"
@@ -90,12 +91,36 @@ def published_path(data_dir: Path) -> Path:
     return Path(data_dir) / PUBLISHED
 
 
-def connect_readonly(data_dir: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the published warehouse (what analysts and BI tools use)."""
+def connect_readonly(data_dir: Path, lake: Lake | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published warehouse (what analysts and BI tools use).
+
+    Where the catalog's lake is on object storage, the connection can read it: through `lake` (the settings'
+    lake, with their credentials) when it is that lake, else through the endpoint the catalog records and the
+    standard AWS credential chain (AWS_ACCESS_KEY_ID, ~/.aws, an instance role).
+    """
     path = published_path(data_dir)
     if not path.exists():
         raise WarehouseError(f"no published warehouse at {path}: run `make run` (or `eea run`) first")
-    return duckdb.connect(str(path), read_only=True, config=_DUCKDB_CONFIG)
+    con = duckdb.connect(str(path), read_only=True, config=_DUCKDB_CONFIG)
+    try:
+        recorded = _recorded_lake(con)
+        if recorded is not None and recorded.url is not None:
+            (lake if isinstance(lake, S3Lake) and lake.url == recorded.url else recorded).attach(con)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _recorded_lake(con: duckdb.DuckDBPyConnection) -> S3Lake | None:
+    """The object-storage lake the catalog records (without credentials), or None for a lake under the data dir."""
+    try:
+        row = con.execute("SELECT url, endpoint_url, region FROM meta.lake").fetchone()
+    except duckdb.CatalogException:  # a warehouse from before the lake could move
+        return None
+    if row is None or row[0] is None:
+        return None
+    return S3Lake(row[0], endpoint_url=row[1], region=row[2])
 
 
 # Extensions other than the built-in ones would be downloaded, which fails offline.
@@ -160,10 +185,12 @@ class WarehouseRun:
     as_of: date
     run_id: str = field(default_factory=new_run_id)
     lock_timeout: float = 0.0
+    lake: Lake | None = None  # None: the lake under data_dir
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
-        self.lake_dir = self.data_dir / "lake"
+        self.lake_dir = self.data_dir / LAKE
+        self._lake: Lake = self.lake if self.lake is not None else LocalLake(self.data_dir)
         self.work_dir = self.data_dir / "work" / self.run_id
         self.work_path = self.work_dir / PUBLISHED
         self.started_at = _utcnow()
@@ -207,7 +234,12 @@ class WarehouseRun:
             # BI tools and the DuckDB CLI built on 1.5 (the newest CLI there is) can open the published file.
             self._con = duckdb.connect(str(self.work_path), config={**_DUCKDB_CONFIG, **_STORAGE})
             self._con.execute("SET enable_progress_bar = false")
-            self._ensure_schema()
+            try:
+                self._lake.check()
+                self._lake.attach(self._con)
+                self._ensure_schema()
+            except LakeError as exc:
+                raise WarehouseError(str(exc)) from None
             self._settle_dead_runs()
             # Files the published catalog points at stay until the run after
             # next: a reader who opened it before this publish may still read them.
@@ -294,6 +326,28 @@ class WarehouseRun:
                 if child.name != self.run_id:
                     shutil.rmtree(child, ignore_errors=True)
 
+    def _record_lake(self) -> None:
+        """Refuse a lake other than the one this catalog's files are in; record the lake (never its credentials)."""
+        con = self.con
+        row = con.execute("SELECT url, lake_id FROM meta.lake").fetchone()
+        has_files = con.execute("SELECT count(*) FROM meta.lake_files").fetchone()[0] > 0  # type: ignore[index]
+        if (row is not None or has_files) and (row[0] if row else None) != self._lake.url:
+            was = row[0] if row and row[0] else str(self.lake_dir)
+            raise WarehouseError(
+                f"the warehouse in {self.data_dir} keeps its lake at {was}, but the settings put it at "
+                f"{self._lake.describe()}; a lake does not move with a setting: set EEA_LAKE_URL back, or start "
+                "a new warehouse in another EEA_DATA_DIR for the new lake"
+            )
+        lake_id = row[1] if row else secrets.token_hex(8)
+        if isinstance(self._lake, S3Lake):
+            self._lake.claim(lake_id, str(self.data_dir))
+        endpoint = self._lake.endpoint_url if isinstance(self._lake, S3Lake) else None
+        region = self._lake.region if isinstance(self._lake, S3Lake) else None
+        con.execute("DELETE FROM meta.lake")
+        con.execute(
+            "INSERT INTO meta.lake VALUES (?, ?, ?, ?, ?)", [self._lake.url, endpoint, region, lake_id, _utcnow()]
+        )
+
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
         if self._con is None:
@@ -308,6 +362,7 @@ class WarehouseRun:
             con.execute(stmt.query)
         for statement in mart("pipeline_runs").statements:
             con.execute(statement)
+        self._record_lake()  # before the raw views, which point into the lake
         for dataset in load_layer("raw"):
             self._refresh_raw_view(dataset)
         for view in load_layer("staging").values():
@@ -389,7 +444,8 @@ class WarehouseRun:
         con = self.con
         part = td.partition
         assert part is not None
-        dataset_dir = self.lake_dir / "raw" / td.name
+        # Locally the outbox is the dataset's folder in the lake; on object storage, one in the working directory.
+        dataset_dir = self._lake.outbox(td.name, batch_id, self.work_dir)
         dataset_dir.mkdir(parents=True, exist_ok=True)
         con.register("_batch", batch)
         try:
@@ -412,7 +468,7 @@ class WarehouseRun:
             source_sql = f"SELECT *, {stamps} FROM _batch"
             if scope and old:
                 # A partial batch (some tickers) keeps the other tickers' rows of the partitions it touches.
-                paths = _sql_list([str(self.data_dir / p) for p in old])
+                paths = _sql_list([self._lake.location(p) for p in old])
                 cols = ", ".join(td.column_names)
                 source_sql = (
                     f"{source_sql} UNION ALL SELECT {cols} FROM read_parquet({paths}, union_by_name = true) "
@@ -429,12 +485,17 @@ class WarehouseRun:
         if not written:
             raise WarehouseError(f"batch {batch_id}: the lake write for {td.name} produced no files")
         meta = con.execute(f"SELECT file_name, num_rows FROM parquet_file_metadata({_sql_list(written)})").fetchall()
+        try:
+            self._lake.put(dataset_dir, td.name)
+        except LakeError as exc:
+            raise WarehouseError(f"batch {batch_id}: {exc}") from None
         now = _utcnow()
         entries = []
         for file_name, num_rows in meta:
             path = Path(file_name)
             part_value = date.fromisoformat(path.parent.name.split("=", 1)[1])
-            entries.append(["raw", td.name, part_value, str(path.relative_to(self.data_dir)), batch_id, num_rows, now])
+            rel = f"{LAKE}/raw/{td.name}/{path.relative_to(dataset_dir)}"
+            entries.append(["raw", td.name, part_value, rel, batch_id, num_rows, now])
         con.execute(
             "DELETE FROM meta.lake_files WHERE layer = 'raw' AND dataset = ? AND part_date IN (SELECT d FROM _touched)",
             [td.name],
@@ -463,7 +524,7 @@ class WarehouseRun:
         con = self.con
         td = raw_dataset(dataset)
         paths = [
-            str(self.data_dir / r[0])
+            self._lake.location(r[0])
             for r in con.execute(
                 "SELECT path FROM meta.lake_files WHERE layer = 'raw' AND dataset = ? ORDER BY part_date, path",
                 [dataset],
@@ -613,16 +674,9 @@ class WarehouseRun:
             )
 
     def _collect_garbage(self, keep: set[str]) -> None:
-        raw = self.lake_dir / "raw"
-        if not raw.exists():
-            return
-        for path in raw.rglob("*.parquet"):
-            if str(path.relative_to(self.data_dir)) not in keep:
-                with contextlib.suppress(OSError):
-                    path.unlink()
-        for directory in sorted((p for p in raw.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-            with contextlib.suppress(OSError):
-                directory.rmdir()
+        # Everything in the lake not kept goes, also what crashed runs left: a clean-up missed now is done next time.
+        with contextlib.suppress(LakeError, OSError):
+            self._lake.delete(self._lake.raw_files() - keep)
 
     def abort(self, error: str) -> None:
         """Give up: nothing is published; the run log says why."""

@@ -63,9 +63,18 @@ def test_cli_reports_bad_settings_without_a_traceback(tmp_path: Path) -> None:
     assert not (tmp_path / "warehouse.duckdb").exists()
 
 
-def test_a_lake_on_object_storage_is_refused_until_it_is_built(monkeypatch) -> None:
+def test_a_lake_url_must_be_s3_and_keys_come_in_pairs(monkeypatch) -> None:
     from config.settings import SettingsError, load_settings
 
-    monkeypatch.setenv("EEA_LAKE_URL", "s3://bucket/lake")
-    with pytest.raises(SettingsError, match="EEA_LAKE_URL: a lake on object storage is not built yet"):
-        load_settings()
+    assert load_settings(lake_url="s3://bucket/lake/").lake_url == "s3://bucket/lake"
+    assert load_settings(lake_url="s3://bucket").lake_url == "s3://bucket"
+    assert load_settings().lake_url is None
+    with pytest.raises(SettingsError, match="EEA_LAKE_URL: must be an s3://bucket/prefix URL"):
+        load_settings(lake_url="/mnt/lake")
+    with pytest.raises(SettingsError, match="EEA_LAKE_URL: must be an s3://bucket/prefix URL"):
+        load_settings(lake_url="s3:///prefix")
+    monkeypatch.setenv("EEA_S3_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    with pytest.raises(SettingsError, match="EEA_S3_ACCESS_KEY_ID and EEA_S3_SECRET_ACCESS_KEY go together"):
+        load_settings(lake_url="s3://bucket/lake")
+    with pytest.raises(SettingsError, match="must start with http:// or https://"):
+        load_settings(s3_endpoint_url="localhost:9000", s3_secret_access_key="x")

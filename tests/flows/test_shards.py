@@ -20,6 +20,7 @@ from sources.demo import DemoSource
 from sources.demo.source import _SERVED
 from transforms.calendar import trading_days
 from warehouse.ddl import STAMP_COLUMNS
+from warehouse.lake import Lake, S3Lake
 from warehouse.store import connect_readonly
 
 AS_OF = date(2025, 6, 30)
@@ -91,9 +92,9 @@ def test_demo_shards_add_up_to_its_whole_answer(dataset: str) -> None:
     assert demo.fetch(Request(dataset, start, end, some)).equals(whole.filter(mask))
 
 
-def _tables(data_dir: Path) -> dict[str, pd.DataFrame]:
+def _tables(data_dir: Path, lake: Lake | None = None) -> dict[str, pd.DataFrame]:
     """Every mart (but the run log and the validation log) and every raw table, run stamps dropped, rows sorted."""
-    con = connect_readonly(data_dir)
+    con = connect_readonly(data_dir, lake)
     try:
         marts = [
             r[0]
@@ -120,16 +121,22 @@ def _tables(data_dir: Path) -> dict[str, pd.DataFrame]:
 
 
 @pytest.mark.xdist_group("prefect-b")
-def test_the_nightly_on_dask_gives_the_marts_of_the_in_process_nightly(
-    demo_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_nightly_gives_the_same_marts_in_process_on_dask_and_with_the_lake_on_s3(
+    demo_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_lake: S3Lake
 ) -> None:
+    """The issue's proof: one nightly on the demo market three ways, every mart and raw table equal."""
     from flows.nightly import nightly
     from flows.shards import _DASK
 
     monkeypatch.setenv("EEA_SHARD_SIZE", "20")  # about 7 shards per per-ticker dataset
     monkeypatch.setenv("EEA_TASK_RUNNER", "process")
     in_process = nightly(as_of=AS_OF)
+    expected = _tables(demo_env)
+    assert {"daily_prices", "eea_company", "eea_index", "call_sentiment", "raw.prices", "raw.transcripts"} <= set(
+        expected
+    )
 
+    # 1. the shards on a local Dask cluster of 2 workers
     on_dask = tmp_path / "dask"
     monkeypatch.setenv("EEA_DATA_DIR", str(on_dask))
     monkeypatch.setenv("EEA_TASK_RUNNER", "dask")
@@ -143,10 +150,35 @@ def test_the_nightly_on_dask_gives_the_marts_of_the_in_process_nightly(
         close_task_runners()
     assert len(ran) == 2 and all(ran.values())
     assert in_process["rows"] == distributed["rows"] and not distributed["missing"] and not distributed["failed"]
+    _assert_same(expected, _tables(on_dask))
 
-    expected, actual = _tables(demo_env), _tables(on_dask)
+    # 2. in-process, with the lake on the local S3 server
+    on_s3 = tmp_path / "s3"
+    monkeypatch.setenv("EEA_TASK_RUNNER", "process")
+    for key, value in {
+        "EEA_DATA_DIR": str(on_s3),
+        "EEA_LAKE_URL": s3_lake.url,
+        "EEA_S3_ENDPOINT_URL": str(s3_lake.endpoint_url),
+        "EEA_S3_REGION": s3_lake.region,
+        "EEA_S3_ACCESS_KEY_ID": str(s3_lake.access_key_id),
+        "EEA_S3_SECRET_ACCESS_KEY": str(s3_lake.secret_access_key),
+    }.items():
+        monkeypatch.setenv(key, value)
+    remote = nightly(as_of=AS_OF)
+    assert in_process["rows"] == remote["rows"] and not remote["missing"] and not remote["failed"]
+    # the lake is on the bucket, one object per file the catalog lists, and none of it on local disk
+    con = connect_readonly(on_s3, s3_lake)
+    try:
+        listed = {r[0] for r in con.execute("SELECT path FROM meta.lake_files").fetchall()}
+    finally:
+        con.close()
+    assert s3_lake.raw_files() == listed and len(listed) > 100
+    assert not (on_s3 / "lake" / "raw").exists()
+    _assert_same(expected, _tables(on_s3, s3_lake))
+
+
+def _assert_same(expected: dict[str, pd.DataFrame], actual: dict[str, pd.DataFrame]) -> None:
     assert expected.keys() == actual.keys()
-    assert {"daily_prices", "eea_company", "call_sentiment", "raw.prices", "raw.transcripts"} <= expected.keys()
     for name, frame in expected.items():
         assert len(frame) > 0, f"{name} is empty"
         pd.testing.assert_frame_equal(frame, actual[name], check_exact=True, obj=name)

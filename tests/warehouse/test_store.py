@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import date
@@ -11,7 +12,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from tests.conftest import ROOT
 from warehouse.ddl import raw_dataset
+from warehouse.lake import Lake, LocalLake
 from warehouse.store import (
     LandingError,
     WarehouseBusy,
@@ -42,74 +45,89 @@ def bars(rows: list[tuple[str, date, float]]) -> pa.Table:
     return pa.table(cols).cast(schema)
 
 
-def land_and_publish(data_dir: Path, table: pa.Table, as_of: date = D3, scope: str | None = None) -> str:
-    with WarehouseRun(data_dir, kind="test", as_of=as_of) as run:
+def land_and_publish(
+    data_dir: Path, table: pa.Table, as_of: date = D3, scope: str | None = None, lake: Lake | None = None
+) -> str:
+    with WarehouseRun(data_dir, kind="test", as_of=as_of, lake=lake) as run:
         run.land("prices", table, source="test", window=(D1, as_of), scope=scope)
         run.publish()
         return run.run_id
 
 
-def read(data_dir: Path, sql: str) -> list[tuple]:
-    con = connect_readonly(data_dir)
+def read(data_dir: Path, sql: str, lake: Lake | None = None) -> list[tuple]:
+    con = connect_readonly(data_dir, lake)
     try:
         return con.execute(sql).fetchall()
     finally:
         con.close()
 
 
-def test_land_then_publish_makes_rows_visible_only_after_publish(tmp_path: Path) -> None:
-    with WarehouseRun(tmp_path, kind="test", as_of=D2) as run:
+@pytest.fixture(params=["local", "s3"])
+def lake(request: pytest.FixtureRequest, tmp_path: Path) -> Lake:
+    """The write path's tests run twice: with the lake under the data directory, and on a local S3 server."""
+    if request.param == "local":
+        return LocalLake(tmp_path)
+    s3: Lake = request.getfixturevalue("s3_lake")
+    return s3
+
+
+def file_names(lake: Lake) -> set[str]:
+    return {Path(rel).name for rel in lake.raw_files()}
+
+
+def test_land_then_publish_makes_rows_visible_only_after_publish(tmp_path: Path, lake: Lake) -> None:
+    with WarehouseRun(tmp_path, kind="test", as_of=D2, lake=lake) as run:
         landed = run.land(
             "prices", bars([("AAA", D1, 10.0), ("BBB", D1, 20.0), ("AAA", D2, 11.0)]), source="test", window=(D1, D2)
         )
         assert (landed.rows, landed.partitions) == (3, 2)
         assert not published_path(tmp_path).exists()
         run.publish()
-    assert read(tmp_path, "SELECT ticker, date, close FROM raw.prices ORDER BY 1, 2") == [
+    assert read(tmp_path, "SELECT ticker, date, close FROM raw.prices ORDER BY 1, 2", lake) == [
         ("AAA", D1, 10.0), ("AAA", D2, 11.0), ("BBB", D1, 20.0)]  # fmt: skip
-    files = sorted(p.relative_to(tmp_path).parts[:4] for p in (tmp_path / "lake").rglob("*.parquet"))
+    files = sorted(Path(rel).parts[:4] for rel in lake.raw_files())
     assert files == [("lake", "raw", "prices", "date=2024-01-02"), ("lake", "raw", "prices", "date=2024-01-03")]
     state = read(tmp_path, "SELECT state, as_of FROM pipeline_runs")
     assert state == [("published", D2)]
 
 
-def test_rerun_of_a_day_replaces_that_day_only(tmp_path: Path) -> None:
-    land_and_publish(tmp_path, bars([("AAA", D1, 10.0), ("AAA", D2, 11.0)]))
-    land_and_publish(tmp_path, bars([("AAA", D2, 99.0)]))
-    assert read(tmp_path, "SELECT date, close FROM raw.prices ORDER BY date") == [(D1, 10.0), (D2, 99.0)]
+def test_rerun_of_a_day_replaces_that_day_only(tmp_path: Path, lake: Lake) -> None:
+    land_and_publish(tmp_path, bars([("AAA", D1, 10.0), ("AAA", D2, 11.0)]), lake=lake)
+    land_and_publish(tmp_path, bars([("AAA", D2, 99.0)]), lake=lake)
+    assert read(tmp_path, "SELECT date, close FROM raw.prices ORDER BY date", lake) == [(D1, 10.0), (D2, 99.0)]
     assert read(tmp_path, "SELECT count(*) FROM meta.lake_files WHERE part_date = DATE '2024-01-03'") == [(1,)]
 
 
-def test_scoped_batch_keeps_other_tickers_of_the_partition(tmp_path: Path) -> None:
-    land_and_publish(tmp_path, bars([("AAA", D1, 10.0), ("BBB", D1, 20.0)]))
-    land_and_publish(tmp_path, bars([("AAA", D1, 12.0)]), scope="ticker")
-    assert read(tmp_path, "SELECT ticker, close FROM raw.prices ORDER BY 1") == [("AAA", 12.0), ("BBB", 20.0)]
+def test_scoped_batch_keeps_other_tickers_of_the_partition(tmp_path: Path, lake: Lake) -> None:
+    land_and_publish(tmp_path, bars([("AAA", D1, 10.0), ("BBB", D1, 20.0)]), lake=lake)
+    land_and_publish(tmp_path, bars([("AAA", D1, 12.0)]), scope="ticker", lake=lake)
+    assert read(tmp_path, "SELECT ticker, close FROM raw.prices ORDER BY 1", lake) == [("AAA", 12.0), ("BBB", 20.0)]
 
 
-def test_superseded_files_are_kept_one_generation_then_removed(tmp_path: Path) -> None:
-    land_and_publish(tmp_path, bars([("AAA", D1, 10.0)]))
-    first = {p.name for p in (tmp_path / "lake").rglob("*.parquet")}
-    land_and_publish(tmp_path, bars([("AAA", D1, 11.0)]))
-    second = {p.name for p in (tmp_path / "lake").rglob("*.parquet")}
+def test_superseded_files_are_kept_one_generation_then_removed(tmp_path: Path, lake: Lake) -> None:
+    land_and_publish(tmp_path, bars([("AAA", D1, 10.0)]), lake=lake)
+    first = file_names(lake)
+    land_and_publish(tmp_path, bars([("AAA", D1, 11.0)]), lake=lake)
+    second = file_names(lake)
     assert first < second  # a reader of the previous publish may still need the old file
-    land_and_publish(tmp_path, bars([("AAA", D1, 12.0)]))
-    third = {p.name for p in (tmp_path / "lake").rglob("*.parquet")}
+    land_and_publish(tmp_path, bars([("AAA", D1, 12.0)]), lake=lake)
+    third = file_names(lake)
     assert not (first & third) and len(third) == 2
 
 
-def test_failed_run_publishes_nothing_and_says_why(tmp_path: Path) -> None:
-    land_and_publish(tmp_path, bars([("AAA", D1, 10.0)]))
+def test_failed_run_publishes_nothing_and_says_why(tmp_path: Path, lake: Lake) -> None:
+    land_and_publish(tmp_path, bars([("AAA", D1, 10.0)]), lake=lake)
     before = published_path(tmp_path).read_bytes()
-    with pytest.raises(RuntimeError, match="boom"), WarehouseRun(tmp_path, kind="test", as_of=D2) as run:
+    with pytest.raises(RuntimeError, match="boom"), WarehouseRun(tmp_path, kind="test", as_of=D2, lake=lake) as run:
         run.land("prices", bars([("AAA", D1, 50.0), ("AAA", D2, 51.0)]), source="test", window=(D1, D2))
         raise RuntimeError("boom")
     assert published_path(tmp_path).read_bytes() == before
-    assert read(tmp_path, "SELECT close FROM raw.prices") == [(10.0,)]
+    assert read(tmp_path, "SELECT close FROM raw.prices", lake) == [(10.0,)]
     log = [json.loads(p.read_text()) for p in (tmp_path / "runs").glob("*.json")]
     failed = [r for r in log if r["state"] == "failed"]
     assert len(failed) == 1 and "boom" in failed[0]["error"] and "landing prices" in failed[0]["error"]
     # the next run that publishes writes the failure into pipeline_runs
-    land_and_publish(tmp_path, bars([("AAA", D3, 12.0)]))
+    land_and_publish(tmp_path, bars([("AAA", D3, 12.0)]), lake=lake)
     states = sorted(r[0] for r in read(tmp_path, "SELECT state FROM pipeline_runs"))
     assert states == ["failed", "published", "published"]
     assert not list((tmp_path / "work").iterdir())
@@ -149,27 +167,32 @@ def test_rebuild_checks_columns_against_the_ddl(tmp_path: Path) -> None:
     assert comment and "percent" in comment[0][0]
 
 
-def test_a_reader_keeps_its_snapshot_across_a_publish(tmp_path: Path) -> None:
-    land_and_publish(tmp_path, bars([("AAA", D1, 10.0)]))
-    old = connect_readonly(tmp_path)
+def test_a_reader_keeps_its_snapshot_across_a_publish(tmp_path: Path, lake: Lake) -> None:
+    land_and_publish(tmp_path, bars([("AAA", D1, 10.0)]), lake=lake)
+    old = connect_readonly(tmp_path, lake)
     try:
-        land_and_publish(tmp_path, bars([("AAA", D1, 20.0), ("AAA", D2, 21.0)]))
+        land_and_publish(tmp_path, bars([("AAA", D1, 20.0), ("AAA", D2, 21.0)]), lake=lake)
         assert old.execute("SELECT close FROM raw.prices").fetchall() == [(10.0,)]
-        # DuckDB shares one database instance per path within a process, so a
-        # fresh reader is another process, as an analyst's would be.
+        # DuckDB shares one database instance per path within a process, so a fresh reader is another
+        # process, as an analyst's would be. On object storage it finds the lake's endpoint in the catalog
+        # and its credentials in the standard AWS variables.
+        from tests.s3server import KEY, SECRET
+
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET}
         fresh = subprocess.run(
-            [sys.executable, "-c", "import duckdb, sys; print(duckdb.connect(sys.argv[1], read_only=True)"
-             ".execute('SELECT count(*) FROM raw.prices').fetchone()[0])", str(published_path(tmp_path))],
-            capture_output=True, text=True, check=True,
+            [sys.executable, "-c", "import sys; from warehouse.store import connect_readonly; "
+             "print(connect_readonly(sys.argv[1]).execute('SELECT count(*) FROM raw.prices').fetchone()[0])",
+             str(tmp_path)],
+            capture_output=True, text=True, check=True, env=env, cwd=ROOT,
         )  # fmt: skip
         assert fresh.stdout.strip() == "2"
     finally:
         old.close()
 
 
-def test_dead_run_is_recorded_as_crashed_and_its_leftovers_cleared(tmp_path: Path) -> None:
-    land_and_publish(tmp_path, bars([("AAA", D1, 10.0)]))
-    dead = WarehouseRun(tmp_path, kind="nightly", as_of=D2)
+def test_dead_run_is_recorded_as_crashed_and_its_leftovers_cleared(tmp_path: Path, lake: Lake) -> None:
+    land_and_publish(tmp_path, bars([("AAA", D1, 10.0)]), lake=lake)
+    dead = WarehouseRun(tmp_path, kind="nightly", as_of=D2, lake=lake)
     dead.open()
     dead.land("prices", bars([("AAA", D2, 11.0)]), source="test", window=(D2, D2))
     # Simulate a kill: drop the process's hold without any clean-up.
@@ -181,12 +204,13 @@ def test_dead_run_is_recorded_as_crashed_and_its_leftovers_cleared(tmp_path: Pat
     os.close(dead._lock_fd)
     dead._lock_fd = None
     dead._con.close()  # type: ignore[union-attr]
-    land_and_publish(tmp_path, bars([("AAA", D3, 12.0)]))
+    assert any(dead.run_id in name for name in file_names(lake))  # it had written to the lake
+    land_and_publish(tmp_path, bars([("AAA", D3, 12.0)]), lake=lake)
     rows = read(tmp_path, "SELECT state, error FROM pipeline_runs WHERE run_id = ?".replace("?", f"'{dead.run_id}'"))
     assert rows[0][0] == "crashed" and "landing prices" in rows[0][1]
-    assert read(tmp_path, "SELECT count(*) FROM raw.prices WHERE date = DATE '2024-01-03'") == [(0,)]
+    assert read(tmp_path, "SELECT count(*) FROM raw.prices WHERE date = DATE '2024-01-03'", lake) == [(0,)]
     assert [p.name for p in (tmp_path / "work").iterdir()] == []
-    assert not [p for p in (tmp_path / "lake").rglob("*.parquet") if dead.run_id in p.name]
+    assert not [name for name in file_names(lake) if dead.run_id in name]
 
 
 def test_a_batch_with_a_duplicated_key_is_refused_by_name(tmp_path: Path) -> None:

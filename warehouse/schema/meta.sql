@@ -36,3 +36,15 @@ CREATE TABLE IF NOT EXISTS meta.table_builds (
     built_at   TIMESTAMP NOT NULL,
     PRIMARY KEY (table_name)
 );
+
+-- Where the lake is: one row. A lake under the data directory has url NULL;
+-- one on object storage its s3:// URL and endpoint (never its credentials).
+-- lake_id is also in the object-storage lake's _eea_lake.json, so no two
+-- warehouses share (and clean up) one lake.
+CREATE TABLE IF NOT EXISTS meta.lake (
+    url          VARCHAR,             -- s3://bucket/prefix, or NULL: data_dir/lake
+    endpoint_url VARCHAR,             -- S3-compatible endpoint, NULL for AWS
+    region       VARCHAR,
+    lake_id      VARCHAR   NOT NULL,
+    recorded_at  TIMESTAMP NOT NULL
+);

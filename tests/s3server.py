@@ -1,0 +1,77 @@
+"""A local S3 server for tests: moto's server mode (from PyPI) in its own process, never a real cloud.
+
+`S3Server` starts `python -m moto.server` on a free port of 127.0.0.1 and waits until it answers; each test
+makes its own bucket, so tests share one server but never each other's objects.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+KEY, SECRET, REGION = "eea-test-key", "eea-test-secret", "us-east-1"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class S3Server:
+    """moto's S3 in a subprocess; `url` is its endpoint."""
+
+    def __init__(self, log: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_DEFAULT_REGION": REGION}
+        self._log = open(log, "wb")  # noqa: SIM115  (closed in stop)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"moto's server exited with {self._proc.returncode}; its log is {log}")
+            try:
+                httpx.get(f"{self.url}/moto-api/", timeout=1.0)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"moto's server did not answer on {self.url} within 60 s; log: {log}") from None
+                time.sleep(0.2)
+
+    def client(self):  # type: ignore[no-untyped-def]
+        import boto3
+
+        return boto3.client(
+            "s3", endpoint_url=self.url, aws_access_key_id=KEY, aws_secret_access_key=SECRET, region_name=REGION
+        )
+
+    def new_bucket(self) -> str:
+        name = f"lake-{secrets.token_hex(4)}"
+        self.client().create_bucket(Bucket=name)
+        return name
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
+
+    def stop(self) -> None:
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+        self._log.close()
