@@ -31,6 +31,7 @@ class S3Server:
     def __init__(self, log: Path) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
         env = {**os.environ, "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_DEFAULT_REGION": REGION}
         self._log = open(log, "wb")  # noqa: SIM115  (closed in stop)
         self._proc = subprocess.Popen(
@@ -67,6 +68,16 @@ class S3Server:
     def keys(self, bucket: str, prefix: str = "") -> list[str]:
         pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
+
+    def requests(self, bucket: str) -> dict[str, int]:
+        """How many requests of each method the server has logged for `bucket` so far."""
+        counts: dict[str, int] = {}
+        for line in self.log.read_text(errors="replace").splitlines():
+            parts = line.split('"')
+            if len(parts) > 1 and f" /{bucket}" in parts[1]:
+                method = parts[1].split(" ", 1)[0]
+                counts[method] = counts.get(method, 0) + 1
+        return counts
 
     def stop(self) -> None:
         self._proc.terminate()

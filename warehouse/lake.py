@@ -249,7 +249,9 @@ class S3Lake:
     def delete(self, rels: set[str]) -> None:
         if rels:
             # s3fs deletes up to 1,000 objects a request; pyarrow deletes one at a time.
-            self.fsspec_fs.rm([f"{self._root}/{_rel_parts(r)}" for r in sorted(rels)])
+            names = [f"{self._root}/{_rel_parts(r)}" for r in sorted(rels)]
+            self.fsspec_fs.rm(names)
+            self.fsspec_fs.forget(names)
 
 
 Lake = LocalLake | S3Lake
@@ -268,6 +270,14 @@ def _lake_s3fs(raw_root: str, **kwargs: Any) -> Any:
     import s3fs
 
     class LakeS3FileSystem(s3fs.S3FileSystem):  # type: ignore[misc]
+        def __init__(self, **kw: Any) -> None:
+            super().__init__(**kw)
+            self._lake_files: dict[str, dict[str, Any]] = {}
+            self._lake_listed = False
+            self._lake_bytes: OrderedDict[str, bytes] = OrderedDict()
+            self._lake_held = 0
+            self._lake_lock = threading.Lock()
+
         async def _info(self, path: str, *args: Any, **kw: Any) -> dict[str, Any]:
             name = self._strip_protocol(path)
             known = self._lake_files.get(name)
@@ -285,7 +295,7 @@ def _lake_s3fs(raw_root: str, **kwargs: Any) -> Any:
         # DuckDB calls these some 30 times per file and query: answered from memory, with no trip to s3fs's
         # event loop, for a lake file already known.
         def _known(self, path: str) -> dict[str, Any] | None:
-            return self._lake_files.get(self._strip_protocol(path))  # type: ignore[no-any-return]
+            return self._lake_files.get(self._strip_protocol(path))
 
         def info(self, path: str, **kw: Any) -> dict[str, Any]:
             return self._known(path) or super().info(path, **kw)
@@ -314,6 +324,13 @@ def _lake_s3fs(raw_root: str, **kwargs: Any) -> Any:
             self._lake_files[name] = {"name": name, "size": len(data), "type": "file", "LastModified": _utcnow()}
             self._keep_bytes(name, data)
 
+        def forget(self, names: list[str]) -> None:
+            with self._lake_lock:
+                for name in names:
+                    self._lake_files.pop(name, None)
+                    data = self._lake_bytes.pop(name, None)
+                    self._lake_held -= len(data) if data is not None else 0
+
         def _keep_bytes(self, name: str, data: bytes) -> None:
             with self._lake_lock:
                 if name not in self._lake_bytes:
@@ -335,13 +352,7 @@ def _lake_s3fs(raw_root: str, **kwargs: Any) -> Any:
                 self._keep_bytes(name, data)
             return io.BytesIO(data)
 
-    fs = LakeS3FileSystem(skip_instance_cache=True, use_listings_cache=False, **kwargs)
-    fs._lake_files = {}
-    fs._lake_listed = False
-    fs._lake_bytes = OrderedDict()
-    fs._lake_held = 0
-    fs._lake_lock = threading.Lock()
-    return fs
+    return LakeS3FileSystem(skip_instance_cache=True, use_listings_cache=False, **kwargs)
 
 
 def _utcnow() -> datetime:

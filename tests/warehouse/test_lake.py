@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,22 @@ def test_a_failed_upload_fails_the_batch_by_name_and_the_published_warehouse_sta
             run.land("prices", bars([("AAA", D2, 11.0)]), source="test", window=(D2, D2))
     assert published_path(tmp_path).read_bytes() == before
     assert read(tmp_path, "SELECT date, close FROM raw.prices", s3_lake) == [(D1, 10.0)]
+
+
+def test_a_reader_asks_s3_about_each_lake_file_once(tmp_path: Path, s3_lake: S3Lake, s3_server: S3Server) -> None:
+    days = [date(2024, 1, 1) + timedelta(days=i) for i in range(30)]
+    land_and_publish(tmp_path, bars([(t, d, 10.0) for d in days for t in ("AAA", "BBB")]), lake=s3_lake)
+    reader = S3Lake(s3_lake.url, s3_lake.endpoint_url, s3_lake.region, KEY, SECRET)  # a fresh client: no memory
+    con = connect_readonly(tmp_path, reader)
+    try:
+        before = s3_server.requests(s3_lake.bucket)
+        assert con.execute("SELECT count(*), sum(close) FROM raw.prices").fetchall() == [(60, 600.0)]
+        first = s3_server.requests(s3_lake.bucket)
+        assert con.execute("SELECT count(*) FROM raw.prices WHERE ticker = 'AAA'").fetchall() == [(30,)]
+        again = s3_server.requests(s3_lake.bucket)
+    finally:
+        con.close()
+    asked = {m: first.get(m, 0) - before.get(m, 0) for m in first}
+    # one listing of raw/ and one GET per file; plain s3fs makes about a dozen HEADs per file and query
+    assert asked.get("HEAD", 0) == 0 and asked["GET"] == 30 + 1
+    assert again == first  # the second query is answered from memory
