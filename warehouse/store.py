@@ -115,12 +115,13 @@ def connect_readonly(data_dir: Path, lake: Lake | None = None) -> duckdb.DuckDBP
 def _recorded_lake(con: duckdb.DuckDBPyConnection) -> S3Lake | None:
     """The object-storage lake the catalog records (without credentials), or None for a lake under the data dir."""
     try:
-        row = con.execute("SELECT url, endpoint_url, region FROM meta.lake").fetchone()
+        rows = con.execute("SELECT url, endpoint_url, region FROM meta.lake").fetchall()
     except duckdb.CatalogException:  # a warehouse from before the lake could move
         return None
-    if row is None or row[0] is None:
+    if not rows or rows[0][0] is None:
         return None
-    return S3Lake(row[0], endpoint_url=row[1], region=row[2])
+    url, endpoint_url, region = rows[0]
+    return S3Lake(url, endpoint_url=endpoint_url, region=region)
 
 
 # Extensions other than the built-in ones would be downloaded, which fails offline.
@@ -329,8 +330,9 @@ class WarehouseRun:
     def _record_lake(self) -> None:
         """Refuse a lake other than the one this catalog's files are in; record the lake (never its credentials)."""
         con = self.con
-        row = con.execute("SELECT url, lake_id FROM meta.lake").fetchone()
-        has_files = con.execute("SELECT count(*) FROM meta.lake_files").fetchone()[0] > 0  # type: ignore[index]
+        recorded = con.execute("SELECT url, lake_id FROM meta.lake").fetchall()
+        row = recorded[0] if recorded else None
+        has_files = con.execute("SELECT count(*) FROM meta.lake_files").fetchall()[0][0] > 0
         if (row is not None or has_files) and (row[0] if row else None) != self._lake.url:
             was = row[0] if row and row[0] else str(self.lake_dir)
             raise WarehouseError(

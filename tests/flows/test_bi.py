@@ -89,7 +89,7 @@ def test_sqlalchemy_reads_whole_marts_while_a_nightly_writes(demo_env: Path, pre
     inspector = sa.inspect(engine)
     assert sorted(inspector.get_table_names(schema="main")) == MARTS
     # Without a schema duckdb-engine lists every schema's tables: the marts and meta's bookkeeping.
-    assert set(inspector.get_table_names()) == {*MARTS, "batches", "lake_files", "table_builds"}
+    assert set(inspector.get_table_names()) == {*MARTS, "batches", "lake", "lake_files", "table_builds"}
     ddl = load_layer("marts")["eea_index"]
     assert inspector.get_table_comment("eea_index")["text"], "duckdb-engine shows no table comment"
     comments = {c["name"]: c.get("comment") for c in inspector.get_columns("eea_index")}

@@ -95,3 +95,30 @@ def test_doctor_reports_bad_settings(demo_env: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("EEA_SOURCE_PRICES", "nosuch")
     assert main(["doctor"]) == 1
     assert "FAIL  settings" in capsys.readouterr().out
+
+
+def test_status_query_and_doctor_with_the_lake_on_s3(
+    demo_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, s3_lake
+) -> None:
+    for key, value in {
+        "EEA_LAKE_URL": s3_lake.url,
+        "EEA_S3_ENDPOINT_URL": s3_lake.endpoint_url,
+        "EEA_S3_ACCESS_KEY_ID": s3_lake.access_key_id,
+        "EEA_S3_SECRET_ACCESS_KEY": s3_lake.secret_access_key,
+    }.items():
+        monkeypatch.setenv(key, value)
+    assert main(["load", "prices", "--source", "stooq", "--as-of", "2024-01-05", str(own_stooq(tmp_path))]) == 0
+    capsys.readouterr()
+    assert main(["query", "SELECT ticker, count(*) AS n, max(close) AS c FROM raw.prices GROUP BY ticker"]) == 0
+    out = capsys.readouterr().out
+    assert "ABC" in out and "11.5" in out  # read from the bucket with the settings' credentials
+    assert main(["status"]) == 0
+    assert f"lake: {s3_lake.url} at {s3_lake.endpoint_url}" in capsys.readouterr().out
+    assert main(["doctor", "--timeout", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "ok    lake" in out and "bucket reachable" in out
+    assert s3_lake.secret_access_key not in out
+
+    monkeypatch.setenv("EEA_LAKE_URL", "s3://no-such-bucket/eea")
+    assert main(["doctor", "--timeout", "2"]) == 1
+    assert "FAIL  lake" in (out := capsys.readouterr().out) and "bucket 'no-such-bucket' does not exist" in out
