@@ -6,8 +6,10 @@ makes its own bucket, so tests share one server but never each other's objects.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +27,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: the kernel stops the server when the test process dies, however it dies."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class S3Server:
     """moto's S3 in a subprocess; `url` is its endpoint."""
 
@@ -39,6 +47,7 @@ class S3Server:
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + 60
         while True:
