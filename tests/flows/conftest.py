@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import flows  # noqa: F401  (Prefect settings before prefect is imported)
-from tests.flows.support import SMALL
+from tests.flows.support import SMALL, TINY
 
 
 @pytest.fixture(scope="session")
@@ -31,5 +31,15 @@ def demo_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: str) 
     data_dir = tmp_path / "data"
     monkeypatch.setenv("EEA_DATA_DIR", str(data_dir))
     for key, value in SMALL.items():
+        monkeypatch.setenv(key, value)
+    return data_dir
+
+
+@pytest.fixture
+def tiny_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> Path:
+    """demo_env with the TINY market (38 members, a year of history); returns the data directory."""
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("EEA_DATA_DIR", str(data_dir))
+    for key, value in TINY.items():
         monkeypatch.setenv(key, value)
     return data_dir

@@ -15,7 +15,15 @@ SMALL = {
 }
 
 
+# A smaller market still, for tests that run the pipeline several times and need no more than that it runs.
+TINY = {**SMALL, "EEA_UNIVERSE_SMALL": "30", "EEA_UNIVERSE_LARGE": "8", "EEA_HISTORY_YEARS": "1"}
+
+
 def subprocess_env(data_dir: Path, prefect_api: str, **extra: str) -> dict[str, str]:
-    """Environment for a pipeline run in another process, against the session's Prefect server."""
-    env = {**os.environ, **SMALL, "EEA_DATA_DIR": str(data_dir), "PREFECT_API_URL": prefect_api, **extra}
+    """Environment for a pipeline run in another process, against the session's Prefect server.
+
+    The market's size is the test's (demo_env or tiny_env set it in this process), else SMALL.
+    """
+    sizes = {key: os.environ.get(key, value) for key, value in SMALL.items()}
+    env = {**os.environ, **sizes, "EEA_DATA_DIR": str(data_dir), "PREFECT_API_URL": prefect_api, **extra}
     return env

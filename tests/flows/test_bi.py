@@ -79,12 +79,12 @@ def assert_export_matches_published(data_dir: Path) -> None:
 
 
 @prefect
-def test_sqlalchemy_reads_whole_marts_while_a_nightly_writes(demo_env: Path, prefect_api: str) -> None:
+def test_sqlalchemy_reads_whole_marts_while_a_nightly_writes(tiny_env: Path, prefect_api: str) -> None:
     nightly(as_of=FIRST)
     # NullPool: each read opens the file anew, as a BI query would. A pooled connection keeps the file it opened
     # (and, DuckDB sharing one instance per file and process, so does every connect() beside it) until disposed.
     engine = sa.create_engine(
-        f"duckdb:///{published_path(demo_env)}", connect_args={"read_only": True}, poolclass=sa.pool.NullPool
+        f"duckdb:///{published_path(tiny_env)}", connect_args={"read_only": True}, poolclass=sa.pool.NullPool
     )
     inspector = sa.inspect(engine)
     assert sorted(inspector.get_table_names(schema="main")) == MARTS
@@ -105,8 +105,8 @@ def test_sqlalchemy_reads_whole_marts_while_a_nightly_writes(demo_env: Path, pre
     )
     builds = sa.text("SELECT table_name, as_of, rows FROM meta.table_builds")
 
-    log = demo_env.parent / "nightly.log"
-    proc = start_nightly(demo_env, prefect_api, NEXT, log)
+    log = tiny_env.parent / "nightly.log"
+    proc = start_nightly(tiny_env, prefect_api, NEXT, log)
     seen: list[date] = []
     try:
         while True:

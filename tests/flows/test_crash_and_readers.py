@@ -74,23 +74,23 @@ def published_state(data_dir: Path) -> tuple[str, list[tuple]]:
 KILL_POINTS = ["copying", "landing prices", "landing options", "building daily_prices"]
 
 
-def test_sigkill_at_each_point_leaves_the_published_warehouse_as_it_was(demo_env: Path, prefect_api: str) -> None:
+def test_sigkill_at_each_point_leaves_the_published_warehouse_as_it_was(tiny_env: Path, prefect_api: str) -> None:
     nightly(as_of=FIRST)
-    before = published_state(demo_env)
+    before = published_state(tiny_env)
     for phase in KILL_POINTS:
-        proc = start_run(demo_env, prefect_api, NEXT)
-        reached = wait_for_phase(demo_env, proc, phase)
+        proc = start_run(tiny_env, prefect_api, NEXT)
+        reached = wait_for_phase(tiny_env, proc, phase)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert reached, f"the run finished before reaching {phase!r}: {proc.stdout.read() if proc.stdout else ''}"
-        assert published_state(demo_env) == before, f"killed while {phase}, the published warehouse changed"
-        assert list((demo_env / "work").iterdir()), "the killed run should have left its working copy behind"
+        assert published_state(tiny_env) == before, f"killed while {phase}, the published warehouse changed"
+        assert list((tiny_env / "work").iterdir()), "the killed run should have left its working copy behind"
 
     result = nightly(as_of=NEXT)  # the next run completes and records the dead ones
-    digest_after, seen = published_state(demo_env)
+    digest_after, seen = published_state(tiny_env)
     assert seen[0][0] == NEXT and seen[0][3] == NEXT
     assert digest_after != before[0]
-    con = duckdb.connect(str(published_path(demo_env)), read_only=True)
+    con = duckdb.connect(str(published_path(tiny_env)), read_only=True)
     try:
         states = dict(con.execute("SELECT state, count(*) FROM pipeline_runs GROUP BY state").fetchall())
         mine = con.execute("SELECT state FROM pipeline_runs WHERE run_id = ?", [result["run_id"]]).fetchone()
@@ -99,10 +99,10 @@ def test_sigkill_at_each_point_leaves_the_published_warehouse_as_it_was(demo_env
         con.close()
     assert states == {"published": 2, "crashed": len(KILL_POINTS)} and mine == ("published",)
     assert sorted(any(p in e for e in errors) for p in KILL_POINTS) == [True] * len(KILL_POINTS)
-    assert [p.name for p in (demo_env / "work").iterdir()] == []
+    assert [p.name for p in (tiny_env / "work").iterdir()] == []
     # no file of a killed run is left in the lake
-    live = {p.name for p in (demo_env / "lake").rglob("*.parquet")}
-    con = duckdb.connect(str(published_path(demo_env)), read_only=True)
+    live = {p.name for p in (tiny_env / "lake").rglob("*.parquet")}
+    con = duckdb.connect(str(published_path(tiny_env)), read_only=True)
     try:
         crashed_ids = [r[0] for r in con.execute("SELECT run_id FROM pipeline_runs WHERE state = 'crashed'").fetchall()]
     finally:
@@ -110,16 +110,16 @@ def test_sigkill_at_each_point_leaves_the_published_warehouse_as_it_was(demo_env
     assert not [name for name in live if any(name.startswith(run_id) for run_id in crashed_ids)]
 
 
-def test_readers_are_never_blocked_and_see_one_whole_state(demo_env: Path, prefect_api: str) -> None:
+def test_readers_are_never_blocked_and_see_one_whole_state(tiny_env: Path, prefect_api: str) -> None:
     nightly(as_of=FIRST)
-    long_lived = duckdb.connect(str(published_path(demo_env)), read_only=True)
-    proc = start_run(demo_env, prefect_api, NEXT)
+    long_lived = duckdb.connect(str(published_path(tiny_env)), read_only=True)
+    proc = start_run(tiny_env, prefect_api, NEXT)
     seen: set[tuple] = set()
     reads = 0
     try:
         while proc.poll() is None:
             # a fresh read-only connection each time, as a BI tool opening the file would
-            con = duckdb.connect(str(published_path(demo_env)), read_only=True)
+            con = duckdb.connect(str(published_path(tiny_env)), read_only=True)
             try:
                 row = con.execute(
                     "SELECT (SELECT max(as_of) FROM pipeline_runs WHERE state = 'published'), "
@@ -140,7 +140,7 @@ def test_readers_are_never_blocked_and_see_one_whole_state(demo_env: Path, prefe
     finally:
         long_lived.close()
     assert reads > 5
-    final = duckdb.connect(str(published_path(demo_env)), read_only=True)
+    final = duckdb.connect(str(published_path(tiny_env)), read_only=True)
     try:
         assert final.execute("SELECT max(date) FROM daily_prices").fetchone() == (NEXT,)
     finally:
