@@ -25,21 +25,21 @@ def prefect_api() -> Iterator[str]:
         yield str(PREFECT_API_URL.value())
 
 
+def _market(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sizes: dict[str, str]) -> Path:
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("EEA_DATA_DIR", str(data_dir))
+    for key, value in sizes.items():
+        monkeypatch.setenv(key, value)
+    return data_dir
+
+
 @pytest.fixture
 def demo_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> Path:
     """Settings for a small demo market in a fresh data directory; returns the data directory."""
-    data_dir = tmp_path / "data"
-    monkeypatch.setenv("EEA_DATA_DIR", str(data_dir))
-    for key, value in SMALL.items():
-        monkeypatch.setenv(key, value)
-    return data_dir
+    return _market(tmp_path, monkeypatch, SMALL)
 
 
 @pytest.fixture
 def tiny_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: str) -> Path:
     """demo_env with the TINY market (38 members, a year of history); returns the data directory."""
-    data_dir = tmp_path / "data"
-    monkeypatch.setenv("EEA_DATA_DIR", str(data_dir))
-    for key, value in TINY.items():
-        monkeypatch.setenv(key, value)
-    return data_dir
+    return _market(tmp_path, monkeypatch, TINY)
