@@ -5,7 +5,17 @@ Pure: frames in, frames out (EEA_MODEL.md 1 and 4). Choices where the spec is si
 - per (cik, concept, period end) the latest filed annual-length fact wins (tie: the greater accession), whatever its
   period_start, so a restated comparative replaces the original;
 - payables and accrued liabilities a company does not tag subtract nothing (their columns stay null);
-- debt, like every item but R&D, preferred and minority interest, stays null where no concept is found.
+- debt, like every item but R&D, preferred and minority interest, stays null where no concept is found, and
+  `debt_flag` says so where the year has interest expense (debt that is there but untagged);
+- fiscal years are named by the Compustat convention: a year ending January to May belongs to the previous
+  calendar year (a retailer's year ending 2024-02-03 is fiscal 2023), a 52/53-week year ending in the first
+  week of a month counts as ending in the month before;
+- capitalised R&D needs the company's R&D of the rd_years years before: where the company reports R&D and one of
+  those years is not in the data, the year's adjusted figures are null with `adjusted_reason`, never built
+  with zeros; a company that reports no R&D at all needs no history;
+- lease liabilities (operating and finance) are debt, their right-of-use assets stay operating assets
+  (`Adjustments.leases_as_debt`; switched off, the liabilities are no debt and the right-of-use assets leave
+  the asset base).
 """
 
 from __future__ import annotations
@@ -21,8 +31,10 @@ import pyarrow.compute as pc
 TAXONOMY = "us-gaap"
 # Forms whose facts are annual figures (amendments and transition reports included).
 ANNUAL_FORMS = ("10-K", "10-K/A", "10-KT", "10-KT/A", "20-F", "20-F/A", "40-F", "40-F/A")
-# Days into January a fiscal year may end and still be named by the year before.
-JANUARY_SPILL_DAYS = 7
+# Days into a month a 52/53-week fiscal year may end and still count as ending in the month before.
+SPILL_DAYS = 7
+# A fiscal year ending in these months (after SPILL_DAYS) is named by the calendar year before (Compustat).
+PREVIOUS_YEAR_MONTHS = 5
 
 # Length of an annual duration in days, both ends counted: 52/53-week years are 364 or 371 days.
 ANNUAL_DAYS = (340, 390)
@@ -63,10 +75,17 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         "CashCashEquivalentsRestrictedCashAndRestrictedCashEquivalents",
         "Cash",
     ),
-    # Total debt = long-term debt including its current maturities, plus short-term borrowings (SHORT_TERM) where
-    # reported apart. LongTermDebt includes current maturities; LongTermDebtNoncurrent gets LongTermDebtCurrent
-    # (CURRENT_MATURITIES) added; DebtLongtermAndShorttermCombinedAmount already holds short-term borrowings.
-    "debt": ("LongTermDebt", "LongTermDebtNoncurrent", "DebtLongtermAndShorttermCombinedAmount"),
+    # Borrowings = long-term debt including its current maturities, plus short-term borrowings (SHORT_TERM) and lines
+    # of credit (CREDIT_LINES) where reported apart, plus lease liabilities (LEASES): see _debt.
+    # LongTermDebt includes current maturities; LongTermDebtNoncurrent gets LongTermDebtCurrent (else DebtCurrent)
+    # added; DebtLongtermAndShorttermCombinedAmount already holds short-term borrowings. Without any of these, the
+    # small-cap lines: convertible notes, notes payable, senior notes (each with its current part, CURRENT_PARTS).
+    "debt": (
+        "LongTermDebt",
+        "LongTermDebtNoncurrent",
+        "DebtLongtermAndShorttermCombinedAmount",
+        "LongTermDebtAndCapitalLeaseObligations",
+    ),
     # Missing -> 0 (most companies have none).
     "preferred": ("PreferredStockValue", "PreferredStockValueOutstanding"),
     "minority_interest": ("MinorityInterest",),
@@ -77,7 +96,28 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
 }
 CURRENT_MATURITIES = "LongTermDebtCurrent"
 SHORT_TERM = "ShortTermBorrowings"
+# Current debt as one line, the current part where LongTermDebtCurrent is not tagged.
+DEBT_CURRENT = "DebtCurrent"
+# Debt lines of companies that tag no total, each a (total, noncurrent, current) triple: total if tagged, else the
+# two parts. Summed across lines (they are distinct instruments).
+DEBT_LINES = (
+    ("ConvertibleNotesPayable", "ConvertibleDebtNoncurrent", "ConvertibleNotesPayableCurrent"),
+    ("NotesPayable", "LongTermNotesPayable", "NotesPayableCurrent"),
+    ("SeniorNotes", "SeniorLongTermNotes", None),
+)
+# Revolving lines drawn: not part of LongTermDebt in the taxonomy, so added to every total but the combined one.
+CREDIT_LINES = ("LineOfCredit", "LongTermLineOfCredit", "LineOfCreditCurrent")
+# Lease liabilities (ASC 842), total else noncurrent + current; they are debt in EV (Adjustments.leases_as_debt).
+LEASES = (
+    ("OperatingLeaseLiability", "OperatingLeaseLiabilityNoncurrent", "OperatingLeaseLiabilityCurrent"),
+    ("FinanceLeaseLiability", "FinanceLeaseLiabilityNoncurrent", "FinanceLeaseLiabilityCurrent"),
+)
+# Right-of-use assets of operating leases: left out of the asset base when leases are not debt.
+ROU_ASSET = "OperatingLeaseRightOfUseAsset"
+DEBT_FLAG = "interest expense but no debt tagged"
 DERIVED_OPERATING = "derived: pretax + interest"
+# A financial's interest expense is its cost of goods (deposits, funding): its operating income is pretax income.
+DERIVED_OPERATING_FINANCIAL = "derived: pretax (financial)"
 # Flow items (annual durations ending on the fiscal year end); the rest are instants at it.
 DURATION_ITEMS = ("revenue", "operating_income", "rd", "tax", "pretax", "net_income", "interest")
 # Items a company without the fact has none of: 0 with the concept null.
@@ -86,14 +126,19 @@ ZERO_IF_MISSING = ("rd", "preferred", "minority_interest")
 COLUMNS = [
     "cik", "ticker", "fiscal_year", "period_end", "filed",
     *(c for item in CONCEPTS for c in (item, f"{item}_concept")),
+    "borrowings", "lease_liabilities", "debt_flag",
     "tax_rate", "rd_amortisation", "rd_unamortised", "rd_years_known", "adj_earnings", "excess_cash", "adj_assets",
-    "assets_basis", "roa_adjusted", "roa_asreported",
+    "assets_basis", "roa_adjusted", "roa_asreported", "adjusted_reason",
 ]  # fmt: skip
 
 # Row keys: cik * SPAN + (day + OFFSET), one sortable integer per (cik, day) for days 1791-2149; times CONCEPT_SPAN
 # plus a concept code, one per (cik, day, concept), still within int64 for any 10-digit CIK.
-SPAN, OFFSET, CONCEPT_SPAN = 1 << 17, 1 << 16, 1 << 6
-_NAMES = tuple(dict.fromkeys([*(c for cs in CONCEPTS.values() for c in cs), CURRENT_MATURITIES, SHORT_TERM]))
+SPAN, OFFSET, CONCEPT_SPAN = 1 << 17, 1 << 16, 1 << 7
+_EXTRA = (
+    CURRENT_MATURITIES, SHORT_TERM, DEBT_CURRENT, "LongTermDebtAndCapitalLeaseObligationsCurrent",
+    *(c for line in (*DEBT_LINES, *LEASES) for c in line if c), *CREDIT_LINES, ROU_ASSET,
+)  # fmt: skip
+_NAMES = tuple(dict.fromkeys([*(c for cs in CONCEPTS.values() for c in cs), *_EXTRA]))
 _CODE = {name: i for i, name in enumerate(_NAMES)}
 _IS_DURATION = np.array([any(n in CONCEPTS[i] for i in DURATION_ITEMS) for n in _NAMES])
 assert len(_NAMES) <= CONCEPT_SPAN
@@ -110,6 +155,7 @@ class Adjustments:
     subtract_operating_liabilities: bool = True  # accounts payable + accrued liabilities
     subtract_excess_cash: bool = True
     operating_cash: float = 0.02  # cash above this share of revenue is excess
+    leases_as_debt: bool = True  # lease liabilities in debt, right-of-use assets in the asset base
 
     def __post_init__(self) -> None:
         if self.rd_years < 1:
@@ -186,29 +232,84 @@ def _pick(matrix: np.ndarray, item: str) -> tuple[np.ndarray, np.ndarray]:
     return value, code
 
 
-def _debt(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Total debt and the concepts summed into it (see CONCEPTS['debt'])."""
+def _column(matrix: np.ndarray, name: str | None) -> np.ndarray:
+    return matrix[:, _CODE[name]] if name else np.full(len(matrix), np.nan)
+
+
+def _line(
+    matrix: np.ndarray, total: str | None, noncurrent: str | None, current: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """One debt line: its total where tagged, else noncurrent + current (either alone); NaN and '' where neither."""
+    t, nc, cu = (_column(matrix, c) for c in (total, noncurrent, current))
+    has_nc, has_cu = np.isfinite(nc), np.isfinite(cu)
+    parts = np.where(has_nc | has_cu, np.nan_to_num(nc) + np.nan_to_num(cu), np.nan)
+    value = np.where(np.isfinite(t), t, parts)
+    part_names = np.where(
+        has_nc & has_cu,
+        f"{noncurrent}+{current}",
+        np.where(has_nc, noncurrent or "", np.where(has_cu, current or "", "")),
+    )
+    names = np.where(np.isfinite(t), total or "", part_names).astype(object)
+    return value, names
+
+
+def _add(value: np.ndarray, part: np.ndarray, where: np.ndarray) -> np.ndarray:
+    return np.where(where, np.nan_to_num(value) + part, value)
+
+
+def _debt(matrix: np.ndarray) -> dict[str, np.ndarray]:
+    """Borrowings and lease liabilities with the concepts summed into each (see CONCEPTS['debt'] and the lines)."""
     value, code = _pick(matrix, "debt")
-    names = _names(code)
-    current = matrix[:, _CODE[CURRENT_MATURITIES]]
-    noncurrent = matrix[:, _CODE["LongTermDebtNoncurrent"]]
-    add_current = (code == _CODE["LongTermDebtNoncurrent"]) & np.isfinite(current)
-    value = np.where(add_current, value + current, value)
-    names = np.where(add_current, f"LongTermDebtNoncurrent+{CURRENT_MATURITIES}", names)
+    names = np.where(code >= 0, _names(code), "").astype(object)
+    current = _column(matrix, CURRENT_MATURITIES)
+    debt_current = _column(matrix, DEBT_CURRENT)
+    noncurrent = _column(matrix, "LongTermDebtNoncurrent")
+    on_noncurrent = code == _CODE["LongTermDebtNoncurrent"]
+    add_current = on_noncurrent & np.isfinite(current)
+    add_debt_current = on_noncurrent & ~np.isfinite(current) & np.isfinite(debt_current)
+    value = _add(value, current, add_current)
+    value = _add(value, debt_current, add_debt_current)
+    names = np.where(add_current, names + f"+{CURRENT_MATURITIES}", names)
+    names = np.where(add_debt_current, names + f"+{DEBT_CURRENT}", names)
+    # Without a total: the small-cap lines (convertible notes, notes payable, senior notes), distinct instruments.
+    no_total = code < 0
+    for total, nc, cu in DEBT_LINES:
+        line, line_names = _line(matrix, total, nc, cu)
+        use = no_total & np.isfinite(line)
+        value = _add(value, line, use)
+        names = np.where(use, np.where(names != "", names + "+", "") + line_names, names)
     # Some filers (Marvell) tag the current maturities of long-term debt as ShortTermBorrowings: where it equals
     # the current part already inside the total, it is that part, not more debt.
     implied_current = np.where(
         (code == _CODE["LongTermDebt"]) & np.isfinite(noncurrent),
         matrix[:, _CODE["LongTermDebt"]] - noncurrent,
-        current,
+        np.where(np.isfinite(current), current, debt_current),
     )
-    short = matrix[:, _CODE[SHORT_TERM]]
+    combined = code == _CODE["DebtLongtermAndShorttermCombinedAmount"]
+    short = _column(matrix, SHORT_TERM)
     same_line = np.isclose(short, implied_current, rtol=1e-9, atol=0.5)
-    add_short = np.isfinite(short) & (code != _CODE["DebtLongtermAndShorttermCombinedAmount"]) & ~same_line
-    only_short = add_short & np.isnan(value)
-    value = np.where(add_short, np.nan_to_num(value) + short, value)
-    names = np.where(only_short, SHORT_TERM, np.where(add_short, names.astype(str) + f"+{SHORT_TERM}", names))
-    return value, names
+    add_short = np.isfinite(short) & ~combined & ~same_line & ~add_debt_current
+    value = _add(value, short, add_short)
+    names = np.where(add_short, np.where(names != "", names + "+", "") + SHORT_TERM, names)
+    # Drawn credit lines are not in LongTermDebt; the combined total already holds them.
+    credit, credit_names = _line(matrix, *CREDIT_LINES)
+    counted = np.isclose(credit, short, rtol=1e-9, atol=0.5) & add_short
+    add_credit = np.isfinite(credit) & ~combined & ~counted
+    value = _add(value, credit, add_credit)
+    names = np.where(add_credit, np.where(names != "", names + "+", "") + credit_names, names)
+    lease = np.full(len(matrix), np.nan)
+    lease_names = np.full(len(matrix), "", dtype=object)
+    for total, nc, cu in LEASES:
+        line, line_names = _line(matrix, total, nc, cu)
+        has = np.isfinite(line)
+        lease = _add(lease, line, has)
+        lease_names = np.where(has, np.where(lease_names != "", lease_names + "+", "") + line_names, lease_names)
+    return {
+        "borrowings": value,
+        "borrowings_concept": np.where(names != "", names, None),
+        "lease_liabilities": lease,
+        "lease_concept": np.where(lease_names != "", lease_names, None),
+    }
 
 
 def _lagged(fy_key: np.ndarray, values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -217,13 +318,50 @@ def _lagged(fy_key: np.ndarray, values: np.ndarray, k: int) -> tuple[np.ndarray,
     return np.where(found, values[pos], np.nan), found
 
 
-def annual_statements(facts: pd.DataFrame, as_of: date, adjustments: Adjustments = Adjustments()) -> pd.DataFrame:
+def fiscal_year_of(end: np.ndarray) -> np.ndarray:
+    """Fiscal year label of year-end days (days since 1970): the Compustat convention (see the module docstring)."""
+    shifted = (np.asarray(end, dtype="int64") - SPILL_DAYS).astype("datetime64[D]")
+    year = shifted.astype("datetime64[Y]").astype("int64") + 1970
+    month = shifted.astype("datetime64[M]").astype("int64") % 12 + 1
+    return year - (month <= PREVIOUS_YEAR_MONTHS)
+
+
+@dataclass(frozen=True)
+class Statements:
+    """annual_statements' rows and, per row and concept read, the fact it came from (for eea_explain)."""
+
+    frame: pd.DataFrame
+    sources: pd.DataFrame  # cik, fiscal_year, concept, value, period_start, period_end, form, accession, filed
+
+
+SOURCE_COLUMNS = ["cik", "fiscal_year", "concept", "value", "period_start", "period_end", "form", "accession", "filed"]
+
+
+def annual_statements(
+    facts: pd.DataFrame,
+    as_of: date,
+    adjustments: Adjustments = Adjustments(),
+    financial_ciks: frozenset[int] | set[int] = frozenset(),
+) -> pd.DataFrame:
     """raw.fundamentals rows to one row per (cik, fiscal_year) known at as_of: the items, their concepts, Uniform ROA.
 
     A fiscal year is the end E of an annual duration of an income item from an annual form filed on or before
-    as_of; fiscal_year is E's calendar year (the later E where two share one). Items are read at E, each from its
-    CONCEPTS fallback list; R&D amortisation and mean assets use the company's own earlier rows.
+    as_of, labelled by fiscal_year_of(E) (the later E where two share one). Items are read at E, each from its
+    CONCEPTS fallback list; R&D amortisation and mean assets use the company's own earlier rows. Companies in
+    financial_ciks (banks, insurers) derive operating income as pretax income, without adding interest back.
     """
+    return statements_with_sources(facts, as_of, adjustments, financial_ciks, sources=False).frame
+
+
+def statements_with_sources(
+    facts: pd.DataFrame,
+    as_of: date,
+    adjustments: Adjustments = Adjustments(),
+    financial_ciks: frozenset[int] | set[int] = frozenset(),
+    *,
+    sources: bool = True,
+) -> Statements:
+    """annual_statements, and with sources=True every fact each row holds (one row per cik, fiscal_year, concept)."""
     adj = adjustments
     limit = float(np.datetime64(as_of, "D").astype("int64"))
     filed_all = _days(facts["filed"])
@@ -247,13 +385,11 @@ def annual_statements(facts: pd.DataFrame, as_of: date, adjustments: Adjustments
     length, duration = np.nan_to_num(length_all[idx]), duration_all[idx]
     end_key = cik * SPAN + (end.astype("int64") + OFFSET)
 
-    # Fiscal year ends: the ends of annual income-item durations; of two in one calendar year, the later.
+    # Fiscal year ends: the ends of annual income-item durations; of two with one label, the later.
     ends = np.unique(end_key[duration])
     end_day = ends % SPAN - OFFSET
     row_cik = ends // SPAN
-    # A 52/53-week year that ends in the first days of January is the previous year's (a year ending 2023-01-01
-    # is fiscal 2022), so two ends never share a label; a year ending late January (retail) keeps its own year.
-    year = (end_day - JANUARY_SPILL_DAYS).astype("datetime64[D]").astype("datetime64[Y]").astype("int64") + 1970
+    year = fiscal_year_of(end_day)
     later = _last_of_runs(row_cik, year)
     ends, end_day, row_cik, year = ends[later], end_day[later], row_cik[later], year[later]
     n = len(ends)
@@ -278,14 +414,35 @@ def annual_statements(facts: pd.DataFrame, as_of: date, adjustments: Adjustments
     values: dict[str, np.ndarray] = {}
     for item in CONCEPTS:
         if item == "debt":
-            values[item], out[f"{item}_concept"] = _debt(matrix)
-        else:
-            values[item], codes = _pick(matrix, item)
-            out[f"{item}_concept"] = _names(codes)
+            continue
+        values[item], codes = _pick(matrix, item)
+        out[f"{item}_concept"] = _names(codes)
+    debt = _debt(matrix)
+    values["borrowings"], values["lease_liabilities"] = debt["borrowings"], debt["lease_liabilities"]
+    lease = debt["lease_liabilities"] if adj.leases_as_debt else np.full(n, np.nan)
+    has_debt = np.isfinite(debt["borrowings"]) | np.isfinite(lease)
+    values["debt"] = np.where(has_debt, np.nan_to_num(debt["borrowings"]) + np.nan_to_num(lease), np.nan)
+    lease_names = debt["lease_concept"] if adj.leases_as_debt else np.full(n, None, dtype=object)
+    out["debt_concept"] = np.array(
+        [
+            ("+".join(p for p in (b, le) if p) or None)
+            for b, le in zip(debt["borrowings_concept"], lease_names, strict=True)
+        ],
+        dtype=object,
+    )
+    financial = np.isin(row_cik, np.fromiter(financial_ciks, dtype="int64", count=len(financial_ciks)))
     op = values["operating_income"]
-    derived = np.isnan(op) & np.isfinite(values["pretax"]) & np.isfinite(values["interest"])
-    values["operating_income"] = np.where(derived, values["pretax"] + values["interest"], op)
-    out["operating_income_concept"] = np.where(derived, DERIVED_OPERATING, out["operating_income_concept"])
+    can_derive = np.isnan(op) & np.isfinite(values["pretax"])
+    derived = can_derive & np.isfinite(values["interest"]) & ~financial
+    derived_financial = can_derive & financial
+    values["operating_income"] = np.where(
+        derived, values["pretax"] + values["interest"], np.where(derived_financial, values["pretax"], op)
+    )
+    out["operating_income_concept"] = np.where(
+        derived,
+        DERIVED_OPERATING,
+        np.where(derived_financial, DERIVED_OPERATING_FINANCIAL, out["operating_income_concept"]),
+    )
     combined = out["payables_concept"] == "AccountsPayableAndAccruedLiabilitiesCurrent"
     values["accrued"] = np.where(combined, 0.0, values["accrued"])
     out["accrued_concept"] = out["accrued_concept"].copy()
@@ -294,6 +451,7 @@ def annual_statements(facts: pd.DataFrame, as_of: date, adjustments: Adjustments
         values[item] = np.nan_to_num(values[item], nan=0.0)
     ratio = values["variable_rate_debt_share"]
     values["variable_rate_debt_share"] = np.where(ratio > 1, ratio / 100, ratio)
+    debt_flag = np.where((values["interest"] > 0) & ~np.isfinite(debt["borrowings"]), DEBT_FLAG, None)
 
     # Uniform-style derived columns (EEA_MODEL.md 4).
     v = values
@@ -310,6 +468,17 @@ def annual_statements(facts: pd.DataFrame, as_of: date, adjustments: Adjustments
         rd_amortisation += rd_k / big_n
         rd_unamortised += rd_k * (big_n - k) / big_n
         rd_years_known += known
+    # A company that reports R&D in any year needs every one of the rd_years before a year to capitalise it.
+    rd_tagged = np.array([c is not None for c in out["rd_concept"]], dtype=bool)
+    reports_rd = np.isin(row_cik, row_cik[rd_tagged])
+    rd_short = adj.capitalise_rd & reports_rd & (rd_years_known < big_n)
+    adjusted_reason = np.full(n, None, dtype=object)
+    if rd_short.any():
+        first_needed = year - big_n
+        adjusted_reason[rd_short] = [
+            f"R&D history: {k} of {big_n} prior fiscal years known (capitalised R&D needs FY{lo}-FY{hi})"
+            for k, lo, hi in zip(rd_years_known[rd_short], first_needed[rd_short], year[rd_short] - 1, strict=True)
+        ]
     tax_keep = 1.0 - tax_rate
     if adj.capitalise_rd:
         adj_earnings = (v["operating_income"] + v["rd"] - rd_amortisation) * tax_keep
@@ -324,6 +493,13 @@ def annual_statements(facts: pd.DataFrame, as_of: date, adjustments: Adjustments
         adj_assets -= excess_cash
     if adj.capitalise_rd:
         adj_assets += rd_unamortised
+    if not adj.leases_as_debt:
+        adj_assets -= np.nan_to_num(matrix[:, _CODE[ROU_ASSET]])
+    unknown = rd_short
+    rd_amortisation = np.where(unknown, np.nan, rd_amortisation)
+    rd_unamortised = np.where(unknown, np.nan, rd_unamortised)
+    adj_earnings = np.where(unknown, np.nan, adj_earnings)
+    adj_assets = np.where(unknown, np.nan, adj_assets)
     roa_adjusted, basis = _return_on(adj_earnings, adj_assets, fy_key)
     roa_asreported, _ = _return_on(v["net_income"], v["assets"], fy_key)
 
@@ -339,6 +515,9 @@ def annual_statements(facts: pd.DataFrame, as_of: date, adjustments: Adjustments
                 c: pd.array(out[c], dtype="str") if c.endswith("_concept") else values[c]
                 for c in COLUMNS[5 : 5 + 2 * len(CONCEPTS)]
             },
+            "borrowings": values["borrowings"],
+            "lease_liabilities": values["lease_liabilities"],
+            "debt_flag": pd.array(debt_flag, dtype="str"),
             "tax_rate": tax_rate,
             "rd_amortisation": rd_amortisation,
             "rd_unamortised": rd_unamortised,
@@ -349,10 +528,31 @@ def annual_statements(facts: pd.DataFrame, as_of: date, adjustments: Adjustments
             "assets_basis": pd.array(basis, dtype="str"),
             "roa_adjusted": roa_adjusted,
             "roa_asreported": roa_asreported,
+            "adjusted_reason": pd.array(adjusted_reason, dtype="str"),
         }
     )
     # Rows are unique per (cik, end) and fiscal years rise with ends, so this sort only makes the order explicit.
-    return frame.sort_values(["cik", "fiscal_year"], kind="stable", ignore_index=True)[COLUMNS]
+    frame = frame.sort_values(["cik", "fiscal_year"], kind="stable", ignore_index=True)[COLUMNS]
+    if not sources:
+        return Statements(frame, pd.DataFrame(columns=SOURCE_COLUMNS))
+    # Each matrix cell's fact: the row of `facts` it was read from.
+    src_row = np.full((n, len(_NAMES)), -1, dtype="int64")
+    src_row[pos[found], code[latest][found]] = idx[latest][found]
+    cell_row, cell_code = np.nonzero(src_row >= 0)
+    rows = src_row[cell_row, cell_code]
+    taken = pa.table({c: _arrow(facts[c]) for c in ("period_start", "period_end", "form", "accession", "filed")}).take(
+        pa.array(rows)
+    )
+    src = pd.DataFrame(
+        {
+            "cik": row_cik[cell_row],
+            "fiscal_year": year[cell_row],
+            "concept": pd.array(np.array(_NAMES, dtype=object)[cell_code], dtype="str"),
+            "value": value_all[rows],
+            **{c: taken.column(c).to_pandas() for c in ("period_start", "period_end", "form", "accession", "filed")},
+        }
+    )
+    return Statements(frame, src[SOURCE_COLUMNS])
 
 
 def _return_on(earnings: np.ndarray, assets: np.ndarray, fy_key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,14 @@ import pytest
 
 from sources.base import Request
 from sources.sec import parse_companyfacts
-from transforms.statements import COLUMNS, CONCEPTS, Adjustments, annual_statements, fiscal_year_zero
+from transforms.statements import (
+    COLUMNS,
+    CONCEPTS,
+    Adjustments,
+    annual_statements,
+    fiscal_year_of,
+    fiscal_year_zero,
+)
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "fundamentals"
 MARVELL = FIXTURES / "companyfacts" / "CIK0001835632.json"
@@ -216,23 +223,47 @@ def test_uniform_numbers_by_hand() -> None:
     assert fy24["excess_cash"] == pytest.approx(100 - 0.02 * 2000)  # 60
     assert fy24["adj_assets"] == pytest.approx(1000 - (50 + 30) - 60 + 140)  # 1000
 
-    assert fy23["rd_amortisation"] == pytest.approx((40 + 30 + 20 + 10) / 5)
-    assert fy23["rd_unamortised"] == pytest.approx(50 + 40 * 4 / 5 + 30 * 3 / 5 + 20 * 2 / 5 + 10 * 1 / 5)  # 110
+    # FY2023 needs the R&D of 2018-2022; 2018 is not in the data, so its adjusted figures are not built with a
+    # zero for 2018 (issue 15, point 2): null, with the reason. Its as-reported ROA stands.
     assert fy23["rd_years_known"] == 4
     assert fy23["tax_rate"] == pytest.approx(16 / 64)
-    assert fy23["adj_earnings"] == pytest.approx((80 + 50 - 20) * (1 - 0.25))
-    assert fy23["adj_assets"] == pytest.approx(900 - (40 + 20) - (50 - 0.02 * 1500) + 110)  # 930
+    for column in ("rd_amortisation", "rd_unamortised", "adj_earnings", "adj_assets", "roa_adjusted"):
+        assert np.isnan(fy23[column]), column
+    assert fy23["adjusted_reason"] == "R&D history: 4 of 5 prior fiscal years known (capitalised R&D needs FY2018-FY2022)"
+    assert fy23["roa_asreported"] == pytest.approx((64 - 16) / ((800 + 900) / 2))
 
-    assert fy24["assets_basis"] == "mean"
-    assert fy24["roa_adjusted"] == pytest.approx(104 / ((930 + 1000) / 2))
+    # FY2024's opening adjusted assets (FY2023's) are unknown, so its ROA is on closing assets, and says so.
+    assert fy24["assets_basis"] == "closing"
+    assert fy24["roa_adjusted"] == pytest.approx(104 / 1000)
+    assert pd.isna(fy24["adjusted_reason"])
     assert fy24["roa_asreported"] == pytest.approx((80 - 16) / ((900 + 1000) / 2))
 
-    # The first year: nothing before it, so nothing amortised and closing assets.
-    assert (fy19["rd_amortisation"], fy19["rd_years_known"], fy19["rd_unamortised"]) == (0, 0, 10)
-    assert fy19["assets_basis"] == "closing"
-    adj_assets_19 = 500 - (20 + 10) - (50 - 0.02 * 1000) + 10
-    assert fy19["roa_adjusted"] == pytest.approx((50 + 10 - 0) * (1 - 0.2) / adj_assets_19)
+    # The first year: nothing before it, so no adjusted ROA at all.
+    assert fy19["rd_years_known"] == 0
+    assert np.isnan(fy19["roa_adjusted"])
     assert fy19["roa_asreported"] == pytest.approx((40 - 8) / 500)
+
+
+def test_rd_history_with_the_year_before_known_gives_the_mean_basis() -> None:
+    """With FY2018 in the data, FY2023's capitalised R&D is known (930 by hand) and FY2024 is on mean assets."""
+    books = {**BOOKS, 2018: {**BOOKS[2019], "ResearchAndDevelopmentExpense": 5}}
+    out = annual_statements(frame([r for y in (2018, *YEARS) for r in ten_k(y, books)]), AS_OF)
+    fy23, fy24 = one(out, 2023), one(out, 2024)
+    assert fy23["rd_amortisation"] == pytest.approx((40 + 30 + 20 + 10 + 5) / 5)
+    assert fy23["rd_unamortised"] == pytest.approx(50 + 40 * 4 / 5 + 30 * 3 / 5 + 20 * 2 / 5 + 10 * 1 / 5)  # 110
+    assert fy23["adj_earnings"] == pytest.approx((80 + 50 - 21) * (1 - 0.25))
+    assert fy23["adj_assets"] == pytest.approx(900 - (40 + 20) - (50 - 0.02 * 1500) + 110)  # 930
+    assert fy24["assets_basis"] == "mean"
+    assert fy24["roa_adjusted"] == pytest.approx(104 / ((930 + 1000) / 2))
+
+
+def test_a_company_without_rd_needs_no_rd_history() -> None:
+    books = {y: {k: v for k, v in b.items() if k != "ResearchAndDevelopmentExpense"} for y, b in BOOKS.items()}
+    out = annual_statements(frame([r for y in YEARS for r in ten_k(y, books)]), AS_OF)
+    fy19 = one(out, 2019)
+    assert pd.isna(fy19["adjusted_reason"])
+    adj_assets_19 = 500 - (20 + 10) - (50 - 0.02 * 1000)
+    assert fy19["roa_adjusted"] == pytest.approx(50 * (1 - 0.2) / adj_assets_19)
 
 
 def test_rd_years_and_operating_cash_are_parameters() -> None:
@@ -247,20 +278,26 @@ def test_rd_years_and_operating_cash_are_parameters() -> None:
         Adjustments(rd_years=0)
 
 
-ADJUSTED = ["adj_earnings", "adj_assets", "roa_adjusted", "assets_basis"]
+ADJUSTED = ["adj_earnings", "adj_assets", "roa_adjusted", "assets_basis", "rd_amortisation", "rd_unamortised",
+            "adjusted_reason"]  # fmt: skip
 
 
 @pytest.mark.parametrize("switch", ["capitalise_rd", "subtract_operating_liabilities", "subtract_excess_cash"])
 def test_each_switch_changes_exactly_its_part(switch: str) -> None:
-    facts = six_years()
+    # Five earlier years (2014-2018, R&D 10 each) give every year from 2019 on its full R&D history.
+    early = {y: {**BOOKS[2019]} for y in range(2014, 2019)}
+    books = {**early, **BOOKS}
+    facts = frame([r for y in (*early, *YEARS) for r in ten_k(y, books)])
     on = annual_statements(facts, AS_OF)
     off = annual_statements(facts, AS_OF, Adjustments(**{switch: False}))
+    on, off = (x[x["fiscal_year"] >= 2019].reset_index(drop=True) for x in (on, off))
     # Everything but the adjusted columns is untouched.
     pd.testing.assert_frame_equal(on.drop(columns=ADJUSTED), off.drop(columns=ADJUSTED))
     assert on["adj_earnings"].notna().all() and on["adj_assets"].notna().all()
     assets_change = off["adj_assets"] - on["adj_assets"]
     if switch == "capitalise_rd":
         np.testing.assert_allclose(assets_change, -on["rd_unamortised"])
+        assert one(on, 2019)["rd_amortisation"] == pytest.approx(10)
         np.testing.assert_allclose(off["adj_earnings"], on["operating_income"] * (1 - on["tax_rate"]))
         assert one(off, 2024)["adj_earnings"] == pytest.approx(100 * (1 - 0.2))
         assert one(off, 2024)["adj_assets"] == pytest.approx(1000 - (50 + 30) - 60)
@@ -356,13 +393,20 @@ def test_variable_rate_share_is_a_fraction() -> None:
     assert pd.isna(one(out, 2023, cik=3)["variable_rate_debt_share"])
 
 
-def test_fiscal_year_is_the_calendar_year_of_the_end_and_a_changed_year_end_keeps_the_later() -> None:
+def test_a_year_ending_january_to_may_is_the_year_before_and_a_changed_year_end_keeps_the_later() -> None:
+    """Issue 15, point 6: a year ending 2025-02-01 (a retailer's) is fiscal 2024 (Compustat), not 2025."""
     january = year_facts(date(2025, 2, 1), {"Revenues": 10}, date(2025, 3, 12))
+    may = year_facts(date(2025, 5, 31), {"Revenues": 11}, date(2025, 7, 30), cik=3)
+    early_june = year_facts(date(2025, 6, 1), {"Revenues": 12}, date(2025, 7, 30), cik=4)  # 52/53 weeks: May's
+    july = year_facts(date(2025, 6, 28), {"Revenues": 13}, date(2025, 8, 30), cik=5)
     # Year end moved from June to December: two ends in 2023 (the second a 10-KT with an annual comparative).
     june = year_facts(date(2023, 6, 30), {"Revenues": 20}, date(2023, 8, 30), cik=2)
     december = year_facts(date(2023, 12, 31), {"Revenues": 21}, date(2024, 3, 1), cik=2, form="10-KT")
-    out = annual_statements(frame(january + june + december), AS_OF)
-    assert one(out, 2025)["period_end"] == date(2025, 2, 1)
+    out = annual_statements(frame(january + june + december + may + early_june + july), AS_OF)
+    assert one(out, 2024)["period_end"] == date(2025, 2, 1)
+    assert one(out, 2024, cik=3)["revenue"] == 11
+    assert one(out, 2024, cik=4)["revenue"] == 12
+    assert one(out, 2025, cik=5)["revenue"] == 13
     assert one(out, 2023, cik=2)["period_end"] == date(2023, 12, 31)
     assert one(out, 2023, cik=2)["revenue"] == 21
 
@@ -433,7 +477,8 @@ def test_marvell_companyfacts() -> None:
         if i.get("form") == "10-K" and "start" in i and _annual_values(doc, revenue_concept, i["end"], as_of)
     )  # fmt: skip
     assert end[5:7] in ("01", "02")  # Marvell's years end late January or early February
-    row = one(out, int(end[:4]), cik=int(doc["cik"]))
+    # Named by the calendar year before (Compustat), which Marvell itself calls the year after.
+    row = one(out, int(end[:4]) - 1, cik=int(doc["cik"]))
     assert row["period_end"] == date.fromisoformat(end)
     assert row["ticker"] == "MRVL"
     assert row["revenue_concept"] == revenue_concept
@@ -442,15 +487,17 @@ def test_marvell_companyfacts() -> None:
     assert row["filed"] == date.fromisoformat(_annual_values(doc, revenue_concept, end, as_of)[0][0])
     assert row["assets_basis"] == "mean" and np.isfinite(row["roa_adjusted"])
 
-    # Marvell's ShortTermBorrowings is the current part of LongTermDebt: total debt is LongTermDebt alone.
+    # Marvell's ShortTermBorrowings is the current part of LongTermDebt: borrowings are LongTermDebt alone; debt
+    # adds the operating lease liability (noncurrent + current, no total tagged).
     ltd, noncurrent, short = (_annual_values(doc, c, end, as_of)[-1][2]
                               for c in ("LongTermDebt", "LongTermDebtNoncurrent", "ShortTermBorrowings"))  # fmt: skip
     assert short == pytest.approx(ltd - noncurrent)
-    assert (row["debt"], row["debt_concept"]) == (ltd, "LongTermDebt")
+    assert (row["borrowings"], row["debt_concept"].split("+")[0]) == (ltd, "LongTermDebt")
+    assert row["debt"] == pytest.approx(ltd + row["lease_liabilities"])
 
     # One day before that 10-K the year does not exist yet.
     filed = date.fromisoformat(_annual_values(doc, revenue_concept, end, as_of)[0][0])
-    assert fiscal_year_zero(annual_statements(facts, filed - timedelta(days=1))).iloc[0] == int(end[:4]) - 1
+    assert fiscal_year_zero(annual_statements(facts, filed - timedelta(days=1))).iloc[0] == int(end[:4]) - 2
 
     # A comparative the next 10-K changed (rounded to millions): the value known at each date.
     ends = {i["end"] for i in doc["facts"]["us-gaap"][revenue_concept]["units"]["USD"]}
@@ -460,8 +507,9 @@ def test_marvell_companyfacts() -> None:
         pytest.skip("no restated revenue in this payload")
     e, values = changed[0]
     first_filed = date.fromisoformat(values[0][0])
-    assert one(annual_statements(facts, first_filed), int(e[:4]), int(doc["cik"]))["revenue"] == values[0][2]
-    assert one(out, int(e[:4]), int(doc["cik"]))["revenue"] == values[-1][2]
+    label = int(fiscal_year_of(np.array([np.datetime64(e, "D").astype("int64")]))[0])
+    assert one(annual_statements(facts, first_filed), label, int(doc["cik"]))["revenue"] == values[0][2]
+    assert one(out, label, int(doc["cik"]))["revenue"] == values[-1][2]
 
 
 @pytest.mark.fixtures
@@ -496,8 +544,10 @@ def test_demo_statements_are_plausible_and_match_the_raw_facts(demo_facts: pd.Da
     assert len(medians) >= 5
     assert medians["median"].between(-0.05, 0.15).all(), medians
 
-    # FY0 is the last fiscal year of a 10-K filed on or before as_of (the demo's fy is the calendar year of the end).
-    expected_fy0 = demo_facts[pd.to_datetime(demo_facts["filed"]).dt.date <= as_of].groupby("cik")["fiscal_year"].max()
+    # FY0 is the last fiscal year of a 10-K filed on or before as_of, named by fiscal_year_of its last period end.
+    known = demo_facts[(pd.to_datetime(demo_facts["filed"]).dt.date <= as_of) & demo_facts["period_start"].notna()]
+    last_end = pd.to_datetime(known.groupby("cik")["period_end"].max()).to_numpy().astype("datetime64[D]")
+    expected_fy0 = pd.Series(fiscal_year_of(last_end.astype("int64")), index=known.groupby("cik").size().index)
     pd.testing.assert_series_equal(fiscal_year_zero(out), expected_fy0.astype("int64"), check_names=False)
 
     # Each year's revenue and assets are the latest filed value ending on its period end (restatements replace).
@@ -515,8 +565,8 @@ def test_a_52_53_week_year_ending_in_the_first_days_of_january_is_the_year_befor
     # Years ending Sunday 2022-01-02 and Sunday 2023-01-01 are fiscal 2021 and 2022: both kept, neither dropped.
     rows = year_facts(date(2022, 1, 2), {"Revenues": 100, "Assets": 400}, date(2022, 3, 1))
     rows += year_facts(date(2023, 1, 1), {"Revenues": 110, "Assets": 420}, date(2023, 3, 1))
-    # A retailer's year ending 2024-02-03 keeps its own calendar year.
+    # A retailer's year ending 2024-02-03 is fiscal 2023 (Compustat: January to May ends are the year before).
     rows += year_facts(date(2024, 2, 3), {"Revenues": 50, "Assets": 90}, date(2024, 4, 1), cik=2)
     out = annual_statements(frame(rows), AS_OF)
     assert one(out, 2021)["revenue"] == 100 and one(out, 2022)["revenue"] == 110
-    assert one(out, 2024, cik=2)["revenue"] == 50
+    assert one(out, 2023, cik=2)["revenue"] == 50
