@@ -99,8 +99,11 @@ class _Solved:
         }
 
 
-def _solve(frame: pd.DataFrame) -> _Solved:
-    """Member rows (implied_roa's input) to a, b, asset path and R* per row, with the first failing check's reason."""
+def _solve(frame: pd.DataFrame, nonpositive_ev: bool = False) -> _Solved:
+    """Member rows (implied_roa's input) to a, b, asset path and R* per row, with the first failing check's reason.
+
+    nonpositive_ev: solve rows with ev <= 0 too (an index sum needs them; a company's own R* does not exist).
+    """
     _require(frame, REQUIRED)
     names = growth_columns(frame)
     horizon = len(names)
@@ -131,7 +134,8 @@ def _solve(frame: pd.DataFrame) -> _Solved:
             flag(~np.isfinite(gt), f"missing growth_{t}")
             flag(gt <= -1, f"growth_{t} <= -1")
         flag(~np.isfinite(ev), "missing ev")
-        flag(ev <= 0, "ev <= 0")
+        if not nonpositive_ev:
+            flag(ev <= 0, "ev <= 0")
 
         # Section 2 coefficients, computed on every row (bad rows give garbage, masked below)
         # so the pass stays one vectorised sweep with a loop only over the H years.
@@ -208,7 +212,7 @@ def value_at(frame: pd.DataFrame, roa_steady: npt.ArrayLike) -> FloatArray:
     return value
 
 
-def index_implied_roa(frame: pd.DataFrame, r: float, g_terminal: float) -> dict[str, Any]:
+def index_implied_roa(frame: pd.DataFrame, r: float, g_terminal: float, negative_ev: bool = True) -> dict[str, Any]:
     """One index (member rows: ticker, ev, assets_0, roa_0, growth_1..H) at index r, g_terminal: R*_index and summary.
 
     Keys: r, g_terminal, horizon, roa_steady (R*_index = (sum ev - sum a) / sum b over solvable members),
@@ -217,17 +221,21 @@ def index_implied_roa(frame: pd.DataFrame, r: float, g_terminal: float) -> dict[
     mean of members' own R*), roa_steady_median, members_used, members_excluded, exclusions (ticker, reason).
     Members' own R* use the index r and g_terminal too (any r, g_terminal columns in the frame are overridden),
     so the three summary numbers differ only in how they aggregate. All values are NaN when no member is usable.
+    The index is defined by its sums, so a member with ev <= 0 (a net-cash company) is in them unless negative_ev is
+    False; it has no R* of its own, so the cap-weighted mean and the median are over members with ev > 0.
     """
-    s = _solve(frame.assign(r=r, g_terminal=g_terminal))
+    s = _solve(frame.assign(r=r, g_terminal=g_terminal), nonpositive_ev=negative_ev)
     used = s.ok
     ev, a, b = s.ev[used], s.a[used], s.b[used]
-    own, roa0, a0 = s.roa_steady[used], s.roa_0[used], s.assets_0[used]
+    roa0, a0 = s.roa_0[used], s.assets_0[used]
+    own_ok = used & (s.ev > 0)
+    own, own_ev = s.roa_steady[own_ok], s.ev[own_ok]
     n_used = int(used.sum())
     if n_used:
         steady = float((ev.sum() - a.sum()) / b.sum())
         index_roa0 = float((roa0 * a0).sum() / a0.sum())
-        cap_weighted = float((ev * own).sum() / ev.sum())
-        median = float(np.median(own))
+        cap_weighted = float((own_ev * own).sum() / own_ev.sum()) if len(own) else float("nan")
+        median = float(np.median(own)) if len(own) else float("nan")
     else:
         steady = index_roa0 = cap_weighted = median = float("nan")
     excluded = ~used
@@ -250,7 +258,11 @@ def index_implied_roa(frame: pd.DataFrame, r: float, g_terminal: float) -> dict[
 
 
 def sensitivity(
-    frame: pd.DataFrame, r: float, g_terminal: float, shifts: Sequence[float] = (-0.01, 0.0, 0.01)
+    frame: pd.DataFrame,
+    r: float,
+    g_terminal: float,
+    shifts: Sequence[float] = (-0.01, 0.0, 0.01),
+    negative_ev: bool = True,
 ) -> pd.DataFrame:
     """Per (parameter r or g_terminal, shift): parameter, shift, r, g_terminal, roa_steady (R*_index), members_used."""
     rows = []
@@ -258,7 +270,7 @@ def sensitivity(
         for shift in shifts:
             r_s = r + shift if parameter == "r" else r
             g_s = g_terminal + shift if parameter == "g_terminal" else g_terminal
-            result = index_implied_roa(frame, r_s, g_s)
+            result = index_implied_roa(frame, r_s, g_s, negative_ev=negative_ev)
             rows.append((parameter, float(shift), r_s, g_s, result["roa_steady"], result["members_used"]))
     columns = ["parameter", "shift", "r", "g_terminal", "roa_steady", "members_used"]
     out = pd.DataFrame(rows, columns=columns)

@@ -3,7 +3,13 @@
 Pure: frames in, frames out. Choices where the spec is silent, each named where it is made:
 - a member's statements are found by its CIK, else by the CIK the reference data gives its ticker;
 - the price is the last close on or before as_of, refused when older than `max_price_age_days`;
-- debt, preferred stock and minority interest a company does not report count as 0 (the concept stays null);
+- debt, preferred stock and minority interest a company does not report count as 0 (the concept stays null, and
+  `debt_flag` says where the year has interest expense but no debt is tagged);
+- a member whose FY0 has no adjusted ROA (e.g. its R&D history is too short to capitalise) is excluded with the
+  statements' reason, never modelled on a partial number;
+- financials are members with a SIC in FINANCIAL_SIC (banks, credit, brokers, insurers, holding and investment
+  offices including REITs and blank checks): `financial` is True, and the model leaves them out of the index
+  unless asked (real estate operators, SIC 6500-6599, are operating companies);
 - asset growth: the analyst revenue path for the consecutive forward years it covers, then a linear fade to
   g_terminal at year H; with no analyst revenue the fade starts from last year's actual revenue growth, and with
   neither from g_terminal itself; every growth is clipped to [-50%, +100%] so a tiny revenue base cannot blow up
@@ -22,6 +28,19 @@ import numpy as np
 import pandas as pd
 
 GROWTH_CLIP = (-0.5, 1.0)
+# SIC ranges (inclusive) of financials: depository and non-depository credit, brokers, insurance (6000-6499) and
+# holding and other investment offices (6700-6799: REITs, blank checks, trusts). Their balance sheets are not
+# operating assets, and a bank's interest expense is its cost of goods.
+FINANCIAL_SIC = ((6000, 6499), (6700, 6799))
+
+
+def is_financial(sic: pd.Series) -> pd.Series:
+    """True where a SIC code is in FINANCIAL_SIC, False where not, False where unknown (bool Series)."""
+    code = pd.to_numeric(sic, errors="coerce")
+    hit = pd.Series(False, index=sic.index)
+    for lo, hi in FINANCIAL_SIC:
+        hit |= code.between(lo, hi).fillna(False).astype(bool)
+    return hit
 
 
 @dataclass(frozen=True)
@@ -88,6 +107,12 @@ _FY0 = {
     "operating_income_concept": "operating_income_concept",
     "assets_concept": "assets_concept",
     "debt_concept": "debt_concept",
+    "borrowings": "borrowings",
+    "lease_liabilities": "lease_liabilities",
+    "debt_flag": "debt_flag",
+    "interest": "interest_0",
+    "tax_rate": "tax_rate_0",
+    "adjusted_reason": "adjusted_reason",
 }
 
 
@@ -132,13 +157,18 @@ def company_inputs(
     age = (pd.Timestamp(as_of) - pd.to_datetime(m["price_date"])).dt.days
     reason = pd.Series(pd.NA, index=m.index, dtype="string")
     reason = reason.mask(reason.isna() & m["fy0"].isna(), "no annual statements filed on or before as_of")
+    if "adjusted_reason" in m.columns:
+        why = m["adjusted_reason"].astype("string")
+        no_roa = reason.isna() & m["roa_0"].isna() & why.notna()
+        reason = reason.mask(no_roa, "no adjusted ROA for FY" + m["fy0"].astype("Int64").astype("string") + ": " + why)
     reason = reason.mask(reason.isna() & m["close"].isna(), "no price on or before as_of")
     reason = reason.mask(
         reason.isna() & (age > params.max_price_age_days),
         "stale price: last close " + m["price_date"].astype("string") + f", over {params.max_price_age_days} days",
     )
     reason = reason.mask(reason.isna() & m["shares_outstanding"].isna(), "no shares outstanding known at as_of")
-    exclusions = m.loc[reason.notna(), ["index_name", "ticker"]].assign(reason=reason[reason.notna()])
+    m["financial"] = is_financial(m["sic"]).to_numpy()
+    exclusions = m.loc[reason.notna(), ["index_name", "ticker", "weight"]].assign(reason=reason[reason.notna()])
     m = m.loc[reason.isna()].reset_index(drop=True)
 
     for c in ("debt", "preferred", "minority_interest", "excess_cash"):

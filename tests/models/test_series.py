@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.eea import implied_roa, value_at
-from models.series import run_model
+from models.eea import implied_roa, index_implied_roa, value_at
+from models.series import IndexPolicy, Results, run_model
 from transforms.eea_inputs import ModelParams, company_inputs, cost_of_capital, latest_estimates, members_on
 
 AS_OF = date(2025, 6, 30)
@@ -46,6 +46,12 @@ def _statements() -> pd.DataFrame:
                     "operating_income_concept": "OperatingIncomeLoss",
                     "assets_concept": "Assets",
                     "debt_concept": "LongTermDebt",
+                    "borrowings": 100.0 * cik,
+                    "lease_liabilities": np.nan,
+                    "debt_flag": None,
+                    "interest": 8.0 * cik,  # after the 25% tax: 6, 12, 18
+                    "tax_rate": 0.25,
+                    "adjusted_reason": None,
                 }
             )
     st = pd.DataFrame(rows)
@@ -152,10 +158,14 @@ def test_ev_and_growth_follow_the_spec(model: dict) -> None:
 def test_every_member_is_used_or_excluded_with_a_reason(model: dict) -> None:
     res = model["results"]
     excl = res.exclusions
-    assert dict(zip(excl["ticker"], excl["stage"], strict=True)) == {"DDD": "inputs", "CCC": "model"}
-    assert excl.set_index("ticker").loc["CCC", "reason"] == "ev <= 0"  # 1 + 300 debt - 1000 excess cash
+    # CCC's EV is 1 + 300 debt - 1000 excess cash = -699: it has no R* of its own (its company rows say why), but a
+    # net-cash company is a real member, so it stays in the index sums (issue 15, point 4).
+    assert dict(zip(excl["ticker"], excl["stage"], strict=True)) == {"DDD": "inputs"}
+    ccc = res.company[(res.company["ticker"] == "CCC") & (res.company["period"] == "FY0+1")].iloc[0]
+    assert ccc["reason"] == "ev <= 0" and np.isnan(ccc["roa_steady"])
     mi = res.index[res.index["series"] == "market_implied"]
     assert (mi["members_used"].max() + mi["members_excluded"].iloc[0]) == 4
+    assert mi["members_used"].max() == 3
 
 
 def test_index_market_implied_reaches_r_star_at_h_and_values_the_index(model: dict) -> None:
@@ -164,8 +174,8 @@ def test_index_market_implied_reaches_r_star_at_h_and_values_the_index(model: di
     steady = mi["roa_steady"].iloc[0]
     # At t = H every member earns R*_index, so the index ROA of FY0+H is R*_index itself.
     assert mi.loc[2024 + 5, "value"] == pytest.approx(steady, rel=1e-12)
-    used = inputs[inputs["ticker"].isin(["AAA", "BBB"])].assign(r=model["r"], g_terminal=0.04)
-    # Valued as one firm: the members' values at R*_index add up to their enterprise values.
+    used = inputs[inputs["ticker"].isin(["AAA", "BBB", "CCC"])].assign(r=model["r"], g_terminal=0.04)
+    # Valued as one firm: the members' values at R*_index add up to their enterprise values (CCC's negative one too).
     total = value_at(used, np.full(len(used), steady)).sum()
     assert total == pytest.approx(used["ev"].sum(), rel=1e-9)
     # FY0+1 by hand: sum of (roa_0 + (R* - roa_0)/H) A_0 over sum of A_0.
@@ -186,12 +196,14 @@ def test_actual_index_roa_is_a_sum_over_a_sum(model: dict) -> None:
 def test_analyst_roa_is_consensus_on_the_uniform_basis_over_opening_assets(model: dict) -> None:
     company = model["results"].company.set_index(["ticker", "fiscal_year"])
     fy1 = company.loc[("AAA", 2025)]
-    # Net income 95 plus the FY0 bridge (88 - 75), over A_0 = 1100.
-    assert fy1["roa_analyst"] == pytest.approx((95 + 13) / 1100)
+    # Net income 95 plus FY0's recurring bridge only, over A_0 = 1100: interest 8 after 25% tax = 6, and the R&D
+    # adjustment 88 - (88 / 0.75) x 0.75 = 0. The rest of FY0's gap (88 - 75 - 6 = 7, one-offs below operating
+    # income) is not carried forward (issue 15, point 7; on main the bridge was 13).
+    assert fy1["roa_analyst"] == pytest.approx((95 + 6) / 1100)
     assert fy1["roa_analyst_reported"] == pytest.approx(95 / 1100)
     fy2 = company.loc[("AAA", 2026)]
     a1 = 1100 * 1.10
-    assert fy2["roa_analyst"] == pytest.approx((0.7 * 150 + 13 * a1 / 1100) / a1)  # EPS x shares
+    assert fy2["roa_analyst"] == pytest.approx((0.7 * 150 + 6 * a1 / 1100) / a1)  # EPS x shares
     assert np.isnan(company.loc[("AAA", 2027), "roa_analyst"])
 
 
@@ -249,4 +261,67 @@ def test_a_warehouse_with_members_but_no_filings_excludes_everyone_and_builds_em
     assert set(exclusions["reason"]) == {"no annual statements filed on or before as_of"}
     res = run_model(inputs, exclusions, st, pd.Series(dtype=object), AS_OF, float("nan"), 0.04, 5)
     assert res.company.empty and res.screen.empty and res.sensitivity.empty
+    assert set(res.exclusions["stage"]) == {"inputs"}
     assert len(res.exclusions) == 4
+
+
+def test_coverage_says_how_much_of_the_index_each_year_stands_on(model: dict) -> None:
+    idx = model["results"].index.set_index(["series", "fiscal_year"])
+    # Members on as_of: AAA 0.4, BBB 0.3, CCC 0.2, DDD 0.1 (no statements). FY2024 actual: AAA, BBB, CCC.
+    row = idx.loc[("actual", 2024)]
+    assert row["members_total"] == 4
+    assert row["members_coverage"] == pytest.approx(3 / 4)
+    assert row["weight_coverage"] == pytest.approx(0.9)
+    assert bool(row["coverage_ok"])
+    # FY2026 analyst: only AAA has a consensus: weight 0.4 of 1.0, under the 75% default.
+    thin = idx.loc[("analyst", 2026)]
+    assert thin["members_used"] == 1 and thin["weight_coverage"] == pytest.approx(0.4)
+    assert not bool(thin["coverage_ok"])
+
+
+def _with_a_bank(policy: IndexPolicy) -> tuple[pd.DataFrame, pd.DataFrame, Results]:
+    f = _frames()
+    f["companies"].loc[f["companies"]["ticker"] == "BBB", "sic"] = 6022  # a state commercial bank
+    st = _statements()
+    members = members_on(f["membership"], AS_OF)
+    r = 0.045 + 0.05
+    inputs, exclusions = company_inputs(
+        members, st, f["market"], latest_estimates(f["estimates"], AS_OF), f["companies"], r, AS_OF, PARAMS
+    )
+    sectors = pd.Series({1: "Industrials", 2: "Industrials", 3: "Health Care"})
+    res = run_model(inputs, exclusions, st, sectors, AS_OF, r, 0.04, 5, policy=policy)
+    return inputs, exclusions, res
+
+
+def test_financials_are_out_of_the_index_by_default_with_the_reason_and_in_a_variant() -> None:
+    inputs, _, res = _with_a_bank(IndexPolicy())
+    excl = res.exclusions.set_index("ticker")
+    assert excl.loc["BBB", "stage"] == "policy"
+    assert excl.loc["BBB", "reason"].startswith("financial (SIC 6022)")
+    assert "BBB" not in set(res.company["ticker"])
+    mi = res.index[res.index["series"] == "market_implied"]
+    assert mi["members_used"].max() == 2  # AAA and CCC
+    used = inputs[inputs["ticker"].isin(["AAA", "CCC"])]
+    r = 0.045 + 0.05
+    expected = index_implied_roa(used, r, 0.04)["roa_steady"]
+    assert mi["roa_steady"].iloc[0] == pytest.approx(expected, rel=1e-12)
+    variants = res.sensitivity.set_index(["parameter", "variant"])["roa_steady"]
+    assert variants[("financials", "excluded")] == pytest.approx(expected, rel=1e-12)
+    with_bank = index_implied_roa(inputs[inputs["ticker"].isin(["AAA", "BBB", "CCC"])], r, 0.04)["roa_steady"]
+    assert variants[("financials", "included")] == pytest.approx(with_bank, rel=1e-12)
+    # The flow parameter puts them back.
+    _, _, included = _with_a_bank(IndexPolicy(include_financials=True))
+    mi_in = included.index[included.index["series"] == "market_implied"]
+    assert mi_in["roa_steady"].iloc[0] == pytest.approx(with_bank, rel=1e-12)
+
+
+def test_negative_ev_variant_leaves_the_net_cash_member_out(model: dict) -> None:
+    res, inputs = model["results"], model["inputs"]
+    variants = res.sensitivity.set_index(["parameter", "variant"])
+    r = model["r"]
+    without = index_implied_roa(inputs[inputs["ticker"].isin(["AAA", "BBB"])], r, 0.04)["roa_steady"]
+    assert variants.loc[("negative_ev", "excluded"), "roa_steady"] == pytest.approx(without, rel=1e-12)
+    assert variants.loc[("negative_ev", "excluded"), "members_used"] == 2
+    assert variants.loc[("negative_ev", "included"), "members_used"] == 3
+    # Leaving the net-cash member out moves R*_index: the defect on main.
+    assert variants.loc[("negative_ev", "included"), "roa_steady"] != pytest.approx(without, rel=1e-6)
