@@ -124,6 +124,16 @@ class Settings(BaseSettings):
     )
     eea_operating_cash: float = Field(default=0.02, description="cash a business needs, as a share of revenue")
     eea_screen_size: int = Field(default=50, description="members in eea_screen")
+    eea_include_financials: bool = Field(
+        default=False,
+        description="put banks, insurers and other financials (by SIC) in the index aggregate; by default they are "
+        "left out with the reason in eea_exclusions (the nightly flow's include_financials parameter overrides it)",
+    )
+    eea_min_coverage: float = Field(
+        default=0.75,
+        description="share of the index's weight (members where weights are unknown) a fiscal year's value must "
+        "stand on for eea_index.coverage_ok, which the chart and the report show",
+    )
     sector_map_path: Path = Field(
         default=ROOT / "config" / "sector_groups.csv", description="SIC ranges of the sector groups (SIGNALS.md)"
     )
@@ -207,6 +217,13 @@ class Settings(BaseSettings):
     def _positive_int(cls, value: int) -> int:
         if value <= 0:
             raise ValueError("must be a positive whole number")
+        return value
+
+    @field_validator("eea_min_coverage")
+    @classmethod
+    def _a_share(cls, value: float) -> float:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"must be a share between 0 and 1, got {value}")
         return value
 
     @field_validator("eea_g_terminal", "eea_erp", "eea_operating_cash", "estimates_scale")

@@ -161,6 +161,7 @@ MODEL_MARTS = (
     ("eea_sensitivity", model.build_eea_sensitivity),
     ("eea_exclusions", model.build_eea_exclusions),
     ("eea_screen", model.build_eea_screen),
+    ("eea_explain", model.build_eea_explain),
 )
 
 

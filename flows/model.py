@@ -6,15 +6,24 @@ agree with each other.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 from prefect import get_run_logger
 
 from flows.runtime import RunContext
-from models.series import Results, run_model
-from transforms.eea_inputs import ModelParams, company_inputs, cost_of_capital, latest_estimates, members_on
-from transforms.statements import CONCEPTS, Adjustments, annual_statements
+from models.explain import explain
+from models.series import IndexPolicy, Results, run_model
+from transforms.eea_inputs import (
+    ModelParams,
+    company_inputs,
+    cost_of_capital,
+    is_financial,
+    latest_estimates,
+    members_on,
+)
+from transforms.statements import CONCEPT_NAMES, Adjustments, Statements, annual_statements, statements_with_sources
 
 # How far back the last close may lie (calendar days); older is a stale price and the member is excluded.
 MAX_PRICE_AGE_DAYS = 10
@@ -56,17 +65,24 @@ def _mart_or_empty(ctx: RunContext, name: str, sql: str, params: list[Any], colu
     return _query(ctx, sql, params) if exists else pd.DataFrame(columns=columns)
 
 
-def statements(ctx: RunContext) -> pd.DataFrame:
-    """Annual statements of every company, point in time at the run's as_of."""
-    concepts = sorted({c for names in CONCEPTS.values() for c in names})
-    facts = _query(
+def policy(ctx: RunContext) -> IndexPolicy:
+    s = ctx.settings
+    return IndexPolicy(include_financials=s.eea_include_financials, min_coverage=s.eea_min_coverage)
+
+
+def _facts(ctx: RunContext) -> pd.DataFrame:
+    return _query(
         ctx,
         "SELECT cik, ticker, taxonomy, concept, unit, period_start, period_end, value, fiscal_year, fiscal_period, "
         "form, filed, accession FROM staging.fundamentals "
         "WHERE filed <= ? AND taxonomy = 'us-gaap' AND list_contains(?, concept)",
-        [ctx.as_of, concepts],
+        [ctx.as_of, sorted(CONCEPT_NAMES)],
     )
-    return annual_statements(facts, ctx.as_of, adjustments(ctx))
+
+
+def statements(ctx: RunContext, financial_ciks: frozenset[int] = frozenset()) -> pd.DataFrame:
+    """Annual statements of every company, point in time at the run's as_of."""
+    return annual_statements(_facts(ctx), ctx.as_of, adjustments(ctx), financial_ciks)
 
 
 def model_results(ctx: RunContext) -> Results:
@@ -78,7 +94,16 @@ def model_results(ctx: RunContext) -> Results:
     params = model_params(ctx)
     day = ctx.as_of
     with ctx.timed("model inputs"):
-        st = statements(ctx)
+        companies = _query(
+            ctx,
+            "SELECT cik, arg_max(ticker, as_of) AS ticker, arg_max(sic, as_of) AS sic "
+            "FROM staging.companies WHERE as_of <= ? GROUP BY cik",
+            [day],
+        )
+        financial_ciks = frozenset(int(c) for c in companies.loc[is_financial(companies["sic"]), "cik"])
+        facts = _facts(ctx)
+        with_sources: Statements = statements_with_sources(facts, day, adjustments(ctx), financial_ciks)
+        st = with_sources.frame
         membership = _mart_or_empty(
             ctx,
             "index_membership",
@@ -92,10 +117,11 @@ def model_results(ctx: RunContext) -> Results:
             ctx,
             "daily_prices",
             "SELECT ticker, max(date) AS date, arg_max(close, date) AS close, "
-            "arg_max(shares_outstanding, date) AS shares_outstanding, arg_max(market_cap, date) AS market_cap "
+            "arg_max(shares_outstanding, date) AS shares_outstanding, arg_max(market_cap, date) AS market_cap, "
+            "arg_max(source, date) AS price_source "
             "FROM daily_prices WHERE date <= ? AND date >= ? - INTERVAL 40 DAY GROUP BY ticker",
             [day, day],
-            ["ticker", "date", "close", "shares_outstanding", "market_cap"],
+            ["ticker", "date", "close", "shares_outstanding", "market_cap", "price_source"],
         )
         estimates = latest_estimates(
             _query(
@@ -106,12 +132,6 @@ def model_results(ctx: RunContext) -> Results:
             ),
             day,
         )
-        companies = _query(
-            ctx,
-            "SELECT cik, arg_max(ticker, as_of) AS ticker, arg_max(sic, as_of) AS sic "
-            "FROM staging.companies WHERE as_of <= ? GROUP BY cik",
-            [day],
-        )
         risk_free = _mart_or_empty(
             ctx,
             "risk_free",
@@ -121,6 +141,9 @@ def model_results(ctx: RunContext) -> Results:
         )
         r, rf_date = cost_of_capital(risk_free, day, params)
         inputs, exclusions = company_inputs(members, st, market, estimates, companies, r, day, params)
+        # The same members without R&D capitalisation, for eea_sensitivity's variant.
+        no_rd = annual_statements(facts, day, replace(adjustments(ctx), capitalise_rd=False), financial_ciks)
+        inputs_without_rd, _ = company_inputs(members, no_rd, market, estimates, companies, r, day, params)
         # Sector of every company the warehouse knows, for the projection's sector medians.
         sectors = (
             membership.dropna(subset=["cik", "sector"])
@@ -139,6 +162,8 @@ def model_results(ctx: RunContext) -> Results:
             params.g_terminal,
             params.horizon,
             screen_size=ctx.settings.eea_screen_size,
+            policy=policy(ctx),
+            inputs_without_rd=inputs_without_rd,
         )
     steady = results.index.loc[results.index["series"] == "market_implied", "roa_steady"]
     logger.info(
@@ -150,8 +175,45 @@ def model_results(ctx: RunContext) -> Results:
         rf_date,
         ", ".join(f"{v:.4f}" for v in steady.drop_duplicates()) or "none",
     )
+    with ctx.timed("model explain"):
+        ctx.cache["eea_explain"] = _explain(ctx, inputs, with_sources, market, r, rf_date, params)
     ctx.cache["eea"] = results
     return results
+
+
+def _explain(
+    ctx: RunContext,
+    inputs: pd.DataFrame,
+    with_sources: Statements,
+    market: pd.DataFrame,
+    r: float,
+    rf_date: Any,
+    params: ModelParams,
+) -> pd.DataFrame:
+    """eea_explain rows: every member's derivation, with the price's source and the shares' filing."""
+    if inputs.empty:
+        return explain(inputs, with_sources.frame, with_sources.sources, {}, ctx.as_of, ctx.settings.eea_rd_years)
+    m = inputs.merge(market[["ticker", "price_source"]], on="ticker", how="left")
+    shares = _query(
+        ctx,
+        "SELECT cik, filed AS shares_filed, accession AS shares_accession, form AS shares_form "
+        "FROM staging.shares_outstanding WHERE filed <= ? ORDER BY filed",
+        [ctx.as_of],
+    )
+    if len(shares):
+        shares["shares_filed"] = pd.to_datetime(shares["shares_filed"])
+        left = m.assign(_day=pd.to_datetime(m["price_date"]), _cik=m["cik"].astype("int64")).sort_values("_day")
+        right = shares.assign(_cik=shares["cik"].astype("int64")).drop(columns="cik").sort_values("shares_filed")
+        m = pd.merge_asof(left, right, left_on="_day", right_on="shares_filed", by="_cik").drop(
+            columns=["_day", "_cik"]
+        )
+    extras = {
+        "risk_free": (r - params.beta * params.erp) * 100.0,
+        "risk_free_date": rf_date,
+        "beta": params.beta,
+        "erp": params.erp,
+    }
+    return explain(m, with_sources.frame, with_sources.sources, extras, ctx.as_of, ctx.settings.eea_rd_years)
 
 
 def build_eea_company(ctx: RunContext) -> pd.DataFrame:
@@ -172,3 +234,8 @@ def build_eea_exclusions(ctx: RunContext) -> pd.DataFrame:
 
 def build_eea_screen(ctx: RunContext) -> pd.DataFrame:
     return model_results(ctx).screen
+
+
+def build_eea_explain(ctx: RunContext) -> pd.DataFrame:
+    model_results(ctx)
+    return ctx.cache["eea_explain"]

@@ -32,11 +32,15 @@ def scheduled_day() -> date:
 
 
 @flow(name="nightly", log_prints=False)
-def nightly(as_of: date | None = None, trading_days_only: bool = False) -> dict[str, Any]:
+def nightly(
+    as_of: date | None = None, trading_days_only: bool = False, include_financials: bool | None = None
+) -> dict[str, Any]:
     """Land every dataset up to as_of (seeding history on an empty warehouse), rebuild every mart, publish.
 
     With trading_days_only (set by the nightly deployment's schedule), a run whose
     scheduled New York date is no NYSE session returns at once, touching nothing, with skipped=True.
+    include_financials puts banks, insurers and other financials in the index aggregate (default: the
+    EEA_EEA_INCLUDE_FINANCIALS setting, off).
     """
     if trading_days_only:
         day = scheduled_day()
@@ -44,7 +48,8 @@ def nightly(as_of: date | None = None, trading_days_only: bool = False) -> dict[
         if reason is not None:
             get_run_logger().info("nightly skipped: %s", reason)
             return {"kind": "nightly", "skipped": True, "date": day.isoformat(), "reason": reason}
-    with run_scope("nightly", as_of) as (ctx, _owner):
+    knobs = {} if include_financials is None else {"eea_include_financials": include_financials}
+    with run_scope("nightly", as_of, **knobs) as (ctx, _owner):
         logger = get_run_logger()
         logger.info("nightly run %s for %s into %s", ctx.run.run_id, ctx.as_of, ctx.settings.data_dir)
         for name, dataset_flow in DATASET_FLOWS.items():

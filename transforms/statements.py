@@ -139,6 +139,8 @@ _EXTRA = (
     *(c for line in (*DEBT_LINES, *LEASES) for c in line if c), *CREDIT_LINES, ROU_ASSET,
 )  # fmt: skip
 _NAMES = tuple(dict.fromkeys([*(c for cs in CONCEPTS.values() for c in cs), *_EXTRA]))
+# Every us-gaap concept annual_statements reads: what a caller must select from the facts.
+CONCEPT_NAMES = _NAMES
 _CODE = {name: i for i, name in enumerate(_NAMES)}
 _IS_DURATION = np.array([any(n in CONCEPTS[i] for i in DURATION_ITEMS) for n in _NAMES])
 assert len(_NAMES) <= CONCEPT_SPAN

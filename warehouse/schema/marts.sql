@@ -331,6 +331,10 @@ CREATE TABLE eea_company (
     operating_income_concept VARCHAR,
     assets_concept           VARCHAR,
     debt_concept             VARCHAR,
+    borrowings               DOUBLE,
+    lease_liabilities        DOUBLE,
+    debt_flag                VARCHAR,
+    financial                BOOLEAN,
     price_date               DATE,
     estimates_as_of          DATE,
     reason                   VARCHAR,
@@ -341,7 +345,7 @@ COMMENT ON TABLE eea_company IS 'The Embedded Expectations model per index membe
 COMMENT ON COLUMN eea_company.as_of IS 'The run''s as-of date: every input was published on or before it.';
 COMMENT ON COLUMN eea_company.index_name IS 'Index the member belongs to on as_of: russell_2000 (small caps) or large_cap (the large-cap comparison universe).';
 COMMENT ON COLUMN eea_company.ticker IS 'Ticker symbol as the index provider lists it.';
-COMMENT ON COLUMN eea_company.fiscal_year IS 'Fiscal year, named by the calendar year in which it ends.';
+COMMENT ON COLUMN eea_company.fiscal_year IS 'Fiscal year, named by the Compustat convention: the calendar year in which it ends, or the year before for a year ending January to May (a retailer''s year ending 2024-02-03 is 2023); a 52/53-week year ending in the first week of a month counts as ending in the month before.';
 COMMENT ON COLUMN eea_company.period IS '''actual'' for fiscal years up to FY0, ''FY0+t'' for the forward years of the model (t = 1 .. H).';
 COMMENT ON COLUMN eea_company.roa_actual IS 'Uniform-style ROA of an actual year: adjusted earnings / mean(adjusted assets at the start and end of the year), with the adjustments switched on in settings. Null in forward years.';
 COMMENT ON COLUMN eea_company.roa_asreported IS 'As-reported ROA of an actual year, no adjustments: net income / mean(total assets at the start and end of the year). Null in forward years.';
@@ -362,7 +366,11 @@ COMMENT ON COLUMN eea_company.growth_source IS 'Where the asset growth comes fro
 COMMENT ON COLUMN eea_company.revenue_concept IS 'The us-gaap concept FY0''s revenue was read from (first found in an ordered fallback list).';
 COMMENT ON COLUMN eea_company.operating_income_concept IS 'The us-gaap concept (or derivation) FY0''s operating income was read from.';
 COMMENT ON COLUMN eea_company.assets_concept IS 'The us-gaap concept FY0''s total assets were read from.';
-COMMENT ON COLUMN eea_company.debt_concept IS 'The us-gaap concept(s) FY0''s total debt was read from; null where the company reports no debt (counted as 0).';
+COMMENT ON COLUMN eea_company.debt_concept IS 'The us-gaap concepts FY0''s total debt was summed from, joined with +: borrowings (LongTermDebt, or its noncurrent and current parts, short-term borrowings, drawn credit lines, or without a total convertible, notes and senior notes payable) then operating and finance lease liabilities; null where the company tags none (debt counted as 0, see debt_flag).';
+COMMENT ON COLUMN eea_company.borrowings IS 'FY0''s borrowings, USD: debt without lease liabilities; null where none is tagged.';
+COMMENT ON COLUMN eea_company.lease_liabilities IS 'FY0''s operating + finance lease liabilities, USD, counted as debt in EV (their right-of-use assets stay in the asset base); null where none is tagged.';
+COMMENT ON COLUMN eea_company.debt_flag IS '''interest expense but no debt tagged'' where FY0 pays interest but no borrowings concept is found: EV counts that debt as 0 and may be too low; null otherwise.';
+COMMENT ON COLUMN eea_company.financial IS 'True for banks, insurers and other financials (SIC 6000-6499, 6700-6799): left out of the index aggregate unless the run includes financials.';
 COMMENT ON COLUMN eea_company.price_date IS 'Date of the close the market capitalisation uses (the last on or before as_of).';
 COMMENT ON COLUMN eea_company.estimates_as_of IS 'Date the FY0+1 consensus was read; null without consensus.';
 COMMENT ON COLUMN eea_company.reason IS 'Why the model could not solve this member (e.g. ''ev <= 0''), null where solved.';
@@ -376,6 +384,10 @@ CREATE TABLE eea_index (
     value                   DOUBLE,
     members_used            INTEGER NOT NULL,
     members_excluded        INTEGER NOT NULL,
+    members_total           INTEGER NOT NULL,
+    members_coverage        DOUBLE,
+    weight_coverage         DOUBLE,
+    coverage_ok             BOOLEAN NOT NULL,
     roa_steady              DOUBLE,
     roa_steady_cap_weighted DOUBLE,
     roa_steady_median       DOUBLE,
@@ -385,13 +397,17 @@ CREATE TABLE eea_index (
     inputs_as_of            DATE    NOT NULL,
     PRIMARY KEY (index_name, fiscal_year, series)
 );
-COMMENT ON TABLE eea_index IS 'Index ROA by fiscal year, one row per series: what the headline chart draws. Every value is an aggregate (sum of earnings / sum of assets over the members), never a mean of ratios. SELECT fiscal_year, series, value FROM eea_index WHERE index_name = ''russell_2000'' ORDER BY 1, 2 is the chart.';
+COMMENT ON TABLE eea_index IS 'Index ROA by fiscal year, one row per series: what the headline chart draws. Every value is an aggregate (sum of earnings / sum of assets over the members), never a mean of ratios. SELECT fiscal_year, series, value FROM eea_index WHERE index_name = ''russell_2000'' ORDER BY 1, 2 is the chart; a year carried by only part of the index has coverage_ok false, and the chart shows only coverage_ok years (AND coverage_ok).';
 COMMENT ON COLUMN eea_index.as_of IS 'The run''s as-of date.';
 COMMENT ON COLUMN eea_index.index_name IS 'russell_2000 (small caps) or large_cap (the large-cap comparison universe).';
-COMMENT ON COLUMN eea_index.fiscal_year IS 'Fiscal year; a member''s forward year t counts in the fiscal year FY0 + t of that member.';
+COMMENT ON COLUMN eea_index.fiscal_year IS 'Fiscal year (Compustat convention: a year ending January to May is named by the calendar year before); a member''s forward year t counts in the fiscal year FY0 + t of that member.';
+COMMENT ON COLUMN eea_index.members_total IS 'Members of the index on as_of, used or not.';
+COMMENT ON COLUMN eea_index.members_coverage IS 'members_used / members_total.';
+COMMENT ON COLUMN eea_index.weight_coverage IS 'Index weight (from the holdings file) of the members used / the weight of all members on as_of; null where weights are unknown.';
+COMMENT ON COLUMN eea_index.coverage_ok IS 'Whether the value stands on enough of the index to be shown: weight_coverage (members_coverage where weights are unknown) >= the eea_min_coverage setting (0.75 by default). The chart and the report show only these years.';
 COMMENT ON COLUMN eea_index.series IS 'actual (Uniform-style), actual_asreported (no adjustments), analyst (consensus), projection (our mean-reversion projection), market_implied (every member reaching the same steady ROA R*_index that values the index at its enterprise value).';
 COMMENT ON COLUMN eea_index.value IS 'Index ROA, a fraction (0.07 = 7%): sum of the members'' earnings / sum of their assets (mean assets for actual years, opening assets on the asset path for forward years).';
-COMMENT ON COLUMN eea_index.members_used IS 'Members whose numbers are in this value.';
+COMMENT ON COLUMN eea_index.members_used IS 'Members whose numbers are in this value (market_implied: members with ev <= 0 included, the index being defined by its sums).';
 COMMENT ON COLUMN eea_index.members_excluded IS 'Members on as_of the model could not use at all (eea_exclusions lists them with the reason); members_used of market_implied + members_excluded = members on as_of.';
 COMMENT ON COLUMN eea_index.roa_steady IS 'market_implied rows: R*_index, the steady ROA every member reaches at year H such that the index is worth its enterprise value.';
 COMMENT ON COLUMN eea_index.roa_steady_cap_weighted IS 'market_implied rows: the EV-weighted mean of the members'' own R*.';
@@ -406,17 +422,19 @@ CREATE TABLE eea_sensitivity (
     index_name   VARCHAR NOT NULL,
     parameter    VARCHAR NOT NULL,
     shift        DOUBLE  NOT NULL,
+    variant      VARCHAR NOT NULL,
     r            DOUBLE,
     g_terminal   DOUBLE,
     roa_steady   DOUBLE,
     members_used INTEGER NOT NULL,
     inputs_as_of DATE    NOT NULL,
-    PRIMARY KEY (index_name, parameter, shift)
+    PRIMARY KEY (index_name, parameter, shift, variant)
 );
-COMMENT ON TABLE eea_sensitivity IS 'How the index''s market-implied steady ROA (R*_index) moves with the cost of capital and the terminal growth, each shifted by -1, 0 and +1 point.';
+COMMENT ON TABLE eea_sensitivity IS 'How the index''s market-implied steady ROA (R*_index) moves with the cost of capital and the terminal growth, each shifted by -1, 0 and +1 point, and with who is in the index: financials in or out, R&D capitalised or not, members with ev <= 0 in or out.';
 COMMENT ON COLUMN eea_sensitivity.as_of IS 'The run''s as-of date.';
 COMMENT ON COLUMN eea_sensitivity.index_name IS 'russell_2000 or large_cap.';
-COMMENT ON COLUMN eea_sensitivity.parameter IS 'The parameter shifted: r or g_terminal.';
+COMMENT ON COLUMN eea_sensitivity.parameter IS 'What is varied: r or g_terminal (shifted), or financials, capitalise_rd, negative_ev (switched, see variant).';
+COMMENT ON COLUMN eea_sensitivity.variant IS '''as configured'' for the r and g_terminal shifts; for the switches the side computed: financials included/excluded, capitalise_rd on/off, negative_ev included/excluded.';
 COMMENT ON COLUMN eea_sensitivity.shift IS 'The shift, a fraction (0.01 = one point).';
 COMMENT ON COLUMN eea_sensitivity.r IS 'Cost of capital after the shift, a fraction.';
 COMMENT ON COLUMN eea_sensitivity.g_terminal IS 'Terminal growth after the shift, a fraction.';
@@ -438,7 +456,7 @@ COMMENT ON COLUMN eea_exclusions.as_of IS 'The run''s as-of date.';
 COMMENT ON COLUMN eea_exclusions.index_name IS 'russell_2000 or large_cap.';
 COMMENT ON COLUMN eea_exclusions.ticker IS 'Ticker symbol.';
 COMMENT ON COLUMN eea_exclusions.reason IS 'Why: e.g. ''no annual statements filed on or before as_of'', ''no price on or before as_of'', ''assets_0 <= 0'', ''ev <= 0'', ''r <= g_terminal''.';
-COMMENT ON COLUMN eea_exclusions.stage IS 'inputs (the member''s inputs could not be assembled) or model (the inputs were there but the valuation could not be solved).';
+COMMENT ON COLUMN eea_exclusions.stage IS 'inputs (the member''s inputs could not be assembled), policy (a financial, left out of the index aggregate unless the run includes financials) or model (the inputs were there but the valuation could not be solved).';
 COMMENT ON COLUMN eea_exclusions.inputs_as_of IS 'The latest day the inputs of this table were landed for (the oldest across its raw datasets): equal to the run''s as_of, or earlier when an input batch was quarantined or missing and the table was built on the last good data.';
 
 CREATE TABLE eea_screen (
@@ -512,3 +530,41 @@ COMMENT ON COLUMN sector_exposure.members_total IS 'Members in the index on the 
 COMMENT ON COLUMN sector_exposure.weight_by_sector_fallback IS 'Percent of the index carried by members put in the group by their provider sector name because no SIC code was known.';
 COMMENT ON COLUMN sector_exposure.unclassified_weight IS 'Percent of the index carried by members with neither a SIC code nor a sector (same on every group row of a snapshot).';
 COMMENT ON COLUMN sector_exposure.inputs_as_of IS 'The latest day the inputs of this table were landed for (the oldest across its raw datasets): equal to the run''s as_of, or earlier when an input batch was quarantined or missing and the table was built on the last good data.';
+
+CREATE TABLE eea_explain (
+    as_of        DATE    NOT NULL,
+    index_name   VARCHAR NOT NULL,
+    ticker       VARCHAR NOT NULL,
+    step         INTEGER NOT NULL,
+    section      VARCHAR NOT NULL,
+    item         VARCHAR NOT NULL,
+    value        DOUBLE,
+    unit         VARCHAR,
+    fiscal_year  INTEGER,
+    concept      VARCHAR,
+    period_start DATE,
+    period_end   DATE,
+    form         VARCHAR,
+    accession    VARCHAR,
+    filed        DATE,
+    derivation   VARCHAR,
+    inputs_as_of DATE    NOT NULL
+);
+COMMENT ON TABLE eea_explain IS 'The whole derivation of each modelled member''s numbers on as_of, one row per number in the order a reader redoes them (eea explain TICKER prints it): price and shares, the FY0 balance sheet items of EV and EV, each filed fact with its concept, period, form, accession number and filing date, the R&D history, the Uniform adjustments and ROA, r, the growth and asset path, the valuation''s a and b, R* and the implied ROA path.';
+COMMENT ON COLUMN eea_explain.as_of IS 'The run''s as-of date.';
+COMMENT ON COLUMN eea_explain.index_name IS 'russell_2000 or large_cap.';
+COMMENT ON COLUMN eea_explain.ticker IS 'Ticker symbol.';
+COMMENT ON COLUMN eea_explain.step IS 'Order of the derivation: 10s price, 20s EV, 100s filed facts of FY0, 150 R&D history, 160-170s Uniform adjustments, 200s r, 300s growth and asset path, 400s the solve.';
+COMMENT ON COLUMN eea_explain.section IS 'price, balance sheet, filings FY0, R&D history, uniform, rate, growth or solve.';
+COMMENT ON COLUMN eea_explain.item IS 'The number: e.g. close, market_cap, debt, ev, revenue, rd, adj_earnings, roa_0, r, growth_1, a, b, roa_steady, roa_implied_1.';
+COMMENT ON COLUMN eea_explain.value IS 'Its value, in unit.';
+COMMENT ON COLUMN eea_explain.unit IS 'USD, USD per share, shares, fraction (0.07 = 7%) or percent.';
+COMMENT ON COLUMN eea_explain.fiscal_year IS 'Fiscal year the number belongs to (Compustat convention), null for the price, shares and rates.';
+COMMENT ON COLUMN eea_explain.concept IS 'Filed facts: the us-gaap concept read; the close: the price provider.';
+COMMENT ON COLUMN eea_explain.period_start IS 'Filed duration facts: the first day of the period.';
+COMMENT ON COLUMN eea_explain.period_end IS 'Filed facts: the period end (balance date); the close: the price date; risk_free: its date.';
+COMMENT ON COLUMN eea_explain.form IS 'The SEC form the fact was read from (10-K, 10-K/A, ...).';
+COMMENT ON COLUMN eea_explain.accession IS 'SEC accession number of the filing the fact was read from: the filing is https://www.sec.gov/Archives/edgar/data/<cik>/<accession without dashes>/.';
+COMMENT ON COLUMN eea_explain.filed IS 'Date that filing was filed (the fact was usable from then).';
+COMMENT ON COLUMN eea_explain.derivation IS 'Derived numbers: the formula over the rows before it; growth: where it comes from; a flag or why a number is missing.';
+COMMENT ON COLUMN eea_explain.inputs_as_of IS 'The latest day the inputs of this table were landed for (the oldest across its raw datasets).';
