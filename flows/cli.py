@@ -192,6 +192,18 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from flows.explain import explain_rows, format_explain
+
+    day, rows = explain_rows(load_settings(), args.ticker, args.as_of)
+    if args.csv:
+        rows.to_csv(args.csv, index=False)
+        print(f"wrote {len(rows)} rows to {args.csv}")
+    else:
+        print(format_explain(args.ticker, day, rows))
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from flows.report import write_report
 
@@ -242,6 +254,16 @@ def main(argv: list[str] | None = None) -> int:
     dr = sub.add_parser("doctor", help="check settings, keys, each configured provider's reachability, free disk")
     dr.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each provider")
     dr.set_defaults(func=_cmd_doctor)
+    xp = sub.add_parser(
+        "explain",
+        help="every number of one member's model result and the filing it came from, e.g. eea explain ACME",
+    )
+    xp.add_argument("ticker")
+    xp.add_argument(
+        "--as-of", type=_date, default=None, help="YYYY-MM-DD; default the published as-of (earlier dates recomputed)"
+    )
+    xp.add_argument("--csv", help="write the rows to this CSV file instead of printing them")
+    xp.set_defaults(func=_cmd_explain)
     rp = sub.add_parser("report", help="write the HTML report of the published warehouse (data/reports/report.html)")
     rp.set_defaults(func=_cmd_report)
     ex = sub.add_parser("export", help="write every mart as Parquet, a folder per table, with the data dictionary")

@@ -14,6 +14,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 
+from config.settings import DEMO_ORIGIN, Settings
 from flows.marts import build_marts, marts_for
 from flows.progress import step
 from flows.runtime import RunContext, current, run_scope
@@ -50,7 +51,24 @@ def seed_start(ctx: RunContext, dataset: str) -> date:
         return _years_before(ctx.as_of, settings.options_history_years)
     if dataset == "transcripts":
         return ctx.as_of - timedelta(days=92 * settings.transcript_quarters)
+    if dataset in STATEMENT_DATASETS:
+        return statements_start(ctx.as_of, settings)
     return _years_before(ctx.as_of, settings.history_years)
+
+
+# Filings the model reads years back from: capitalised R&D needs the rd_years before the first year shown.
+STATEMENT_DATASETS = ("fundamentals",)
+
+
+def statements_start(as_of: date, settings: Settings) -> date:
+    """Where filings history starts: max(history_years, horizon) + rd_years + 1 years back, so that every year shown
+    (and FY0, and the H years of history the projection reads) has the R&D of the rd_years before it; never before
+    the demo market's origin where the demo serves fundamentals (it has nothing earlier)."""
+    years = max(settings.history_years, settings.eea_horizon) + settings.eea_rd_years + 1
+    start = _years_before(as_of, years)
+    if settings.source_for("fundamentals") == "demo":
+        start = max(start, DEMO_ORIGIN)
+    return start
 
 
 def window(ctx: RunContext, dataset: str, start: date | None = None) -> tuple[date, date]:

@@ -6,11 +6,13 @@ agree with each other.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 from prefect import get_run_logger
+from prefect.exceptions import MissingContextError
 
 from flows.runtime import RunContext
 from models.explain import explain
@@ -27,6 +29,14 @@ from transforms.statements import CONCEPT_NAMES, Adjustments, Statements, annual
 
 # How far back the last close may lie (calendar days); older is a stale price and the member is excluded.
 MAX_PRICE_AGE_DAYS = 10
+
+
+def _logger() -> Any:
+    """The flow run's logger; a plain one where the model runs outside a flow (eea explain --as-of)."""
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger("eea.model")
 
 
 def model_params(ctx: RunContext) -> ModelParams:
@@ -90,7 +100,7 @@ def model_results(ctx: RunContext) -> Results:
     cached = ctx.cache.get("eea")
     if cached is not None:
         return cached
-    logger = get_run_logger()
+    logger = _logger()
     params = model_params(ctx)
     day = ctx.as_of
     with ctx.timed("model inputs"):

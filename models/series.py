@@ -208,10 +208,12 @@ def run_model(
         if len(all_of_index):
             sens_rows.append(_variants(all_of_index, inputs_without_rd, index_name, r, g_terminal, policy))
         steady = agg["roa_steady"] if agg else float("nan")
-        weights = pd.to_numeric(pd.concat([all_of_index["weight"], pre_of_index["weight"]]), errors="coerce")
+        # Coverage is against the members the aggregate is meant to hold: financials left out by policy do not count.
+        eligible = all_of_index[all_of_index["ticker"].isin(sub["ticker"])]
+        weights = pd.to_numeric(pd.concat([eligible["weight"], pre_of_index["weight"]]), errors="coerce")
         summary = {
             "members_excluded": n_pre + (agg["members_excluded"] if agg else 0),
-            "members_total": len(all_of_index) + len(pre_of_index),
+            "members_total": len(eligible) + len(pre_of_index),
             "weight_total": float(weights.sum()) if weights.notna().any() else float("nan"),
             "roa_steady": steady,
             "roa_steady_cap_weighted": agg["roa_steady_cap_weighted"] if agg else float("nan"),
