@@ -203,6 +203,9 @@ def _explain(
     """eea_explain rows: every member's derivation, with the price's source and the shares' filing."""
     if inputs.empty:
         return explain(inputs, with_sources.frame, with_sources.sources, {}, ctx.as_of, ctx.settings.eea_rd_years)
+    if not policy(ctx).include_financials:
+        # Members left out by policy are not modelled (eea_exclusions says why): no derivation either.
+        inputs = inputs[~inputs["financial"].fillna(False).astype(bool)]
     m = inputs.merge(market[["ticker", "price_source"]], on="ticker", how="left")
     shares = _query(
         ctx,

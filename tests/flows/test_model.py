@@ -149,3 +149,39 @@ def test_moving_as_of_before_a_10k_filed_date_moves_fy0_back(run: dict) -> None:
     )  # the published warehouse is now as of `before`
     assert list(earlier["as_of"].dt.date) == [before]
     assert list(earlier["fy0"]) == [pick["fy0"] - 1]
+
+
+def test_explain_lets_a_reader_redo_every_number(run: dict) -> None:
+    """eea_explain: for every modelled member, EV, the Uniform ROA and R* follow from the rows before them, and each
+    filed fact names its concept, accession and filing date, and is the fact raw.fundamentals holds."""
+    data_dir = run["data_dir"]
+    rows = frame(data_dir, "SELECT * FROM eea_explain WHERE index_name = 'russell_2000'")
+    company = frame(data_dir, "SELECT * FROM eea_company WHERE index_name = 'russell_2000' AND period = 'FY0+1'")
+    assert set(rows["ticker"]) == set(company["ticker"])
+    wide = rows[rows["section"] != "filings FY0"].pivot_table(
+        index="ticker", columns="item", values="value", aggfunc="first"
+    )
+    ev = wide["market_cap"] + wide["debt"] + wide["preferred"] + wide["minority_interest"] - wide["excess_cash"]
+    pd.testing.assert_series_equal(ev, wide["ev"], check_names=False, rtol=1e-12)
+    by_ticker = company.set_index("ticker")
+    pd.testing.assert_series_equal(wide["ev"], by_ticker["ev"].reindex(wide.index), check_names=False, rtol=1e-12)
+    solved = wide["roa_steady"].notna()
+    assert solved.sum() >= 10
+    redo = (wide["ev"] - wide["a"]) / wide["b"]
+    pd.testing.assert_series_equal(redo[solved], wide.loc[solved, "roa_steady"], check_names=False, rtol=1e-12)
+    pd.testing.assert_series_equal(
+        wide.loc[solved, "roa_steady"], by_ticker["roa_steady"].reindex(wide.index)[solved], check_names=False
+    )
+    mean_assets = (wide["adj_assets_opening"] + wide["adj_assets"]) / 2
+    pd.testing.assert_series_equal(
+        (wide["adj_earnings"] / mean_assets).dropna(), wide["roa_0"].reindex(mean_assets.dropna().index).dropna(),
+        check_names=False, rtol=1e-12,
+    )  # fmt: skip
+    # Filed facts: the very fact of raw.fundamentals, by accession.
+    filed = rows[(rows["section"] == "filings FY0") & rows["concept"].notna()]
+    assert filed["accession"].notna().all() and filed["filed"].notna().all()
+    raw = frame(data_dir, "SELECT concept, accession, period_end, value FROM raw.fundamentals")
+    joined = filed.merge(raw, on=["concept", "accession", "period_end"], suffixes=("", "_raw"))
+    assert len(joined) >= len(filed)
+    assert (joined.groupby(["ticker", "concept"])["value"].first() == joined.groupby(["ticker", "concept"])[
+        "value_raw"].apply(lambda v: v.iloc[0])).mean() > 0.99  # fmt: skip
