@@ -22,7 +22,7 @@ from sources.sec import (
     parse_submissions,
     read_companyfacts,
 )
-from sources.yahoo import adjclose_shape, parse_chart, read_chart
+from sources.yahoo import adjclose_shape, as_traded, parse_chart, read_chart
 from transforms.daily_prices import daily_prices
 from warehouse.ddl import raw_dataset
 
@@ -65,6 +65,7 @@ def chart(
     splits: dict[int, tuple[int, int]] | None = None,
     symbol: str = "SMLC",
     granularity: str = "1d",
+    market_time: int | None = -1,
 ) -> bytes:
     """A chart v8 payload: bars as (timestamp, close, adjclose) with open=high=low=close, events keyed by timestamp."""
     events = {}
@@ -82,6 +83,8 @@ def chart(
             "symbol": symbol,
             "exchangeTimezoneName": "America/New_York",
             "dataGranularity": granularity,
+            # the download: by default the last bar's time, so the payload reaches its download day
+            **({} if market_time is None else {"regularMarketTime": bars[-1][0] if market_time == -1 else market_time}),
         },
         "timestamp": [t for t, _, _ in bars],
         "events": events,
@@ -101,9 +104,20 @@ def chart(
     return json.dumps({"chart": {"result": [result], "error": None}}).encode()
 
 
-def to_mart(table: pa.Table, as_of: date) -> pd.DataFrame:
-    """The parsed bars through the daily_prices mart transform, indexed by date."""
-    frame = table.to_pandas()
+def to_mart(table: pa.Table, as_of: date, *, no_split_after_last_bar: bool = False) -> pd.DataFrame:
+    """The parsed bars brought back to as traded and through the daily_prices mart transform, indexed by date.
+
+    no_split_after_last_bar: take the download day as the last bar's, for a real payload whose ticker is known
+    (outside the payload) to have had no split between its last bar and its download day.
+    """
+    if no_split_after_last_bar:
+        last = pc.max(table.column("date"))
+        table = table.set_column(
+            table.schema.get_field_index("basis_date"), "basis_date", pa.array([last.as_py()] * table.num_rows)
+        )
+    (traded,), refused = as_traded([("own", table)])
+    assert not refused
+    frame = traded.to_pandas()
     frame["source"] = "yahoo"
     out = daily_prices(frame, NO_SHARES, as_of=as_of)
     out.index = pd.Index(out["date"].tolist(), name="date")
@@ -145,9 +159,12 @@ def test_chart_matches_the_raw_contract_and_reads_split_and_dividend() -> None:
     assert [r["date"] for r in rows] == [D1, D2, D3, D4]
     assert [r["close"] for r in rows] == [50.0, 51.0, 52.0, 53.0]  # Yahoo's values, untouched
     assert [r["split_ratio"] for r in rows] == [1.0, 1.0, 2.0, 1.0]
-    # as paid: Yahoo's 0.25 per today's share times the 2:1 split after the ex-date
-    assert [r["dividend"] for r in rows] == [0.0, 0.5, 0.0, 0.0]
+    # on Yahoo's basis, like the closes: 0.25 per share of the download day (0.50 as paid, see as_traded)
+    assert [r["dividend"] for r in rows] == [0.0, 0.25, 0.0, 0.0]
     assert {r["adjusted"] for r in rows} == {"split"}
+    assert {r["basis_date"] for r in rows} == {D4}  # regularMarketTime: the last bar's time
+    (traded,), _ = as_traded([("own", table)])
+    assert traded.column("dividend").to_pylist() == [0.0, 0.5, 0.0, 0.0]  # as paid: x the 2:1 split after it
     assert {r["ticker"] for r in rows} == {"SMLC"}
 
 
@@ -287,7 +304,7 @@ def test_real_aapl_split_dividend_and_close_are_read_straight() -> None:
 def test_real_aapl_our_adjustment_reproduces_yahoos_adjclose_shape() -> None:
     raw, _ = _aapl()
     table = parse_chart(raw, origin=AAPL.name)
-    mart = to_mart(table, as_of=date(2020, 11, 6))
+    mart = to_mart(table, as_of=date(2020, 11, 6), no_split_after_last_bar=True)  # AAPL's last split: 2020-08-31
     yahoo = adjclose_shape(raw, origin=AAPL.name)
     assert list(yahoo.index) == list(mart.index)
     ours = our_shape(mart, table)
@@ -324,7 +341,7 @@ def test_real_aapl_split_is_not_applied_twice() -> None:
         res["indicators"]["quote"][0][field].insert(0, None if field == "volume" else prev)
     res["indicators"]["adjclose"][0]["adjclose"].insert(0, None)
     table = parse_chart(json.dumps(doc).encode(), origin=AAPL.name)
-    mart = to_mart(table, as_of=date(2020, 11, 6))
+    mart = to_mart(table, as_of=date(2020, 11, 6), no_split_after_last_bar=True)  # AAPL's last split: 2020-08-31
     closes = _closes(result)
     factor = 1 - 0.205 / closes[date(2020, 11, 5)]
     before = mart.loc[date(2020, 8, 28)]
