@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -622,3 +623,34 @@ def test_non_utf8_payload_is_refused(parser: str) -> None:
     provider = parser.split("-")[0]
     with pytest.raises(SourceError, match=rf"^{provider}: o: payload is not UTF-8"):
         PARSERS[parser](b"Ticker,Name\n\xff\xfe\x00", "o")
+
+
+def test_stooq_real_daily_file_only_the_download_days_bar_is_proven_as_traded() -> None:
+    from sources.files import parse_payloads
+    from transforms.daily_prices import daily_prices
+
+    path = FIXTURES / "prices" / "stooq_daily" / "aan.us.txt"
+    if not path.is_file():
+        pytest.skip(f"real payload {path} absent (../shared/fixtures is not checked out next to this repository)")
+    payload = [(str(path), path.read_bytes())]
+    with pytest.raises(SourceError, match=r"stooq: .*aan\.us\.txt: .*basis is unknown.*--downloaded"):
+        parse_payloads("prices", "stooq", payload, as_of=date(2030, 1, 1), ticker="AAN")
+    refused: list[str] = []
+    assert parse_payloads("prices", "stooq", payload, as_of=date(2030, 1, 1), ticker="AAN", refused=refused) == {
+        "prices": raw_dataset("prices").arrow_schema(without_stamps=True).empty_table()
+    }
+    assert len(refused) == 1 and "aan.us.txt" in refused[0]
+    # Taken as downloaded on the file's last day: only that bar is as traded; every earlier one keeps Stooq's
+    # adjusted close, flagged, with no market cap.
+    table = parse_payloads(
+        "prices", "stooq", payload, as_of=date(2030, 1, 1), ticker="AAN", downloaded=date(2030, 1, 1)
+    )
+    last = pc.max(table["prices"].column("date")).as_py()
+    table = parse_payloads("prices", "stooq", payload, as_of=date(2030, 1, 1), ticker="AAN", downloaded=last)["prices"]
+    frame = table.to_pandas()
+    frame["source"] = "stooq"
+    shares = pd.DataFrame({"ticker": ["AAN"], "filed": [pd.Timestamp("2000-01-01")], "shares": [1e6]})
+    out = daily_prices(frame, shares, last)
+    assert out["price_basis"].iloc[-1] == "none" and out["market_cap"].iloc[-1] == out["close"].iloc[-1] * 1e6
+    assert set(out["price_basis"].iloc[:-1]) == {"split_dividend"} and out["market_cap"].iloc[:-1].isna().all()
+    assert out["close"].tolist() == table.column("close").to_pylist()  # nothing guessed
