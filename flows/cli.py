@@ -109,12 +109,19 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
     try:
         result = load(
-            dataset=args.dataset, provider=args.source, files=args.files, as_of=args.as_of, ticker=args.ticker
+            dataset=args.dataset,
+            provider=args.source,
+            files=args.files,
+            as_of=args.as_of,
+            ticker=args.ticker,
+            downloaded=args.downloaded,
         )
     except SourceError as exc:
         print(f"eea: nothing was loaded: {exc}", file=sys.stderr)
         return 1
     print_summary(settings, result)
+    for reason in result.get("refused", []):
+        print(f"eea: refused: {reason}", file=sys.stderr)
     return 0
 
 
@@ -235,6 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     ld.add_argument("--source", required=True, help="the provider whose format the files are in")
     ld.add_argument("--as-of", type=_date, default=None, help="run date; rows dated after it do not land")
     ld.add_argument("--ticker", default=None, help="ticker, where the payload does not name it")
+    ld.add_argument(
+        "--downloaded",
+        type=_date,
+        default=None,
+        help="YYYY-MM-DD the files were downloaded: the basis day of Stooq and Cboe adjusted bars (required for them)",
+    )
     ld.add_argument("files", nargs="+")
     ld.set_defaults(func=_cmd_load)
     qu = sub.add_parser("quarantine", help="list, release or drop batches that failed the validation gate")

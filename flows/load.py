@@ -22,9 +22,19 @@ from warehouse.validation import validate_batch
 
 @flow(name="load")
 def load(
-    dataset: str, provider: str, files: list[str], as_of: date | None = None, ticker: str | None = None
+    dataset: str,
+    provider: str,
+    files: list[str],
+    as_of: date | None = None,
+    ticker: str | None = None,
+    downloaded: date | None = None,
 ) -> dict[str, Any]:
-    """Parse the files (all of them, before anything is written), land them, rebuild their marts, publish."""
+    """Parse the files (all of them, before anything is written), land them, rebuild their marts, publish.
+
+    A prices file that cannot land (its basis unknown, or unreadable) is refused with a one-line reason in the
+    log and in the result's `refused`, and the others go on: each replaces only its own ticker's rows.
+    `downloaded` is the day Stooq or Cboe files were fetched, the day their adjusted bars are on the basis of.
+    """
     payloads = []
     for name in files:
         path = Path(name)
@@ -32,8 +42,13 @@ def load(
             raise SourceError(f"{provider}: {name} is not a file")
         payloads.append((str(path), path.read_bytes()))
     with run_scope("load", as_of) as (ctx, _owner):
-        tables = parse_payloads(dataset, provider, payloads, as_of=ctx.as_of, ticker=ticker)
+        refused: list[str] = []
+        tables = parse_payloads(
+            dataset, provider, payloads, as_of=ctx.as_of, ticker=ticker, downloaded=downloaded, refused=refused
+        )
         logger = get_run_logger()
+        for reason in refused:
+            logger.warning("refused: %s", reason)
         for name, table in tables.items():
             part = raw_dataset(name).partition
             assert part is not None
@@ -59,8 +74,12 @@ def load(
                 "%s: loaded %d rows of %s for %s..%s from %d files", provider, landed.rows, name, lo, hi, len(files)
             )
         if not ctx.landed:
+            why = f"; refused: {' | '.join(refused)}" if refused else ""
             raise SourceError(
-                f"{provider}: nothing to load from {len(files)} files for {dataset} on or before {ctx.as_of}"
+                f"{provider}: nothing to load from {len(files)} files for {dataset} on or before {ctx.as_of}{why}"
             )
         build_marts(marts_for(ctx.landed))
-        return finish(ctx)
+        result = finish(ctx)
+        if refused:
+            result["refused"] = refused
+        return result

@@ -40,7 +40,7 @@ def _build_index_membership(ctx: RunContext) -> pd.DataFrame:
 def _build_daily_prices(ctx: RunContext) -> pd.DataFrame:
     # Arrow-backed columns: millions of rows, and the transform works on Arrow arrays directly.
     bars = ctx.run.query(
-        "SELECT ticker, date, open, high, low, close, volume, dividend, split_ratio, adjusted, source "
+        "SELECT ticker, date, open, high, low, close, volume, dividend, split_ratio, adjusted, basis_date, source "
         "FROM staging.prices WHERE date <= ?",
         [ctx.as_of],
     ).to_pandas(types_mapper=pd.ArrowDtype)

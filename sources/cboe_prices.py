@@ -15,7 +15,9 @@ PROVIDER = "cboe"
 # Cboe's history is split-adjusted but not dividend-adjusted. Evidence in the recorded AAPL.json: the close on
 # 2020-08-28 (last day before the 4:1 split) is 124.81 = 499.23 / 4, the as-traded close divided by 4 to the
 # cent, with volume 187,629,916 (4x the as-traded count); 2014-06-06 (before the 7:1 split, so /28 in all) is
-# 23.06 = 645.57 / 28. A dividend-adjusted series would sit a few percent lower on both dates.
+# 23.06 = 645.57 / 28. A dividend-adjusted series would sit a few percent lower on both dates. The adjustment
+# runs through the day the history was fetched (its `timestamp` holds a time of day only, no date), so that
+# day is basis_date and the caller must give it; the payload holds no split events to undo it with.
 ADJUSTED = "split"
 _FIELDS = ("open", "high", "low", "close", "volume")
 _SHOWN = 5
@@ -48,12 +50,12 @@ def _day(value: object) -> date:
     raise ValueError(f"date {value!r:.40}")
 
 
-def parse_cboe_history(payload: bytes, *, origin: str, ticker: str | None = None) -> pa.Table:
+def parse_cboe_history(payload: bytes, *, origin: str, downloaded: date, ticker: str | None = None) -> pa.Table:
     """Cboe {timestamp, data: [{date, volume, open, high, low, close}], symbol} -> raw `prices` rows, adjusted='split'.
 
     The ticker is the caller's when given (it wins over the payload's symbol), else the payload's symbol; an
     empty data list gives an empty table. Records with an unparseable date or number, or no close, raise
-    SourceError naming their 1-based positions in `data`; so do duplicated dates.
+    SourceError naming their 1-based positions in `data`; so do duplicated dates. basis_date is `downloaded`.
     """
     text = _decode(payload, origin)
     try:
@@ -106,6 +108,7 @@ def parse_cboe_history(payload: bytes, *, origin: str, ticker: str | None = None
             "dividend": [0.0] * n,
             "split_ratio": [1.0] * n,
             "adjusted": [ADJUSTED] * n,
+            "basis_date": [downloaded] * n,
         },
         schema=_schema(),
     )

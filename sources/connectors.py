@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import httpx
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -43,34 +42,6 @@ def _contract(dataset: str) -> pa.Schema:
     from warehouse.ddl import raw_dataset
 
     return raw_dataset(dataset).arrow_schema(without_stamps=True)
-
-
-def as_traded(table: pa.Table) -> pa.Table:
-    """Split-adjusted bars ('split') back to as-traded ('none') with the split events in the same table, per ticker.
-
-    A payload fetched through its download day holds every split its closes
-    were adjusted for, so this undoes exactly those, once.
-    """
-    if table.num_rows == 0:
-        return table
-    order = pc.sort_indices(table, [("ticker", "ascending"), ("date", "ascending")])
-    t = table.take(order)
-    tickers = t.column("ticker").to_numpy(zero_copy_only=False)
-    starts = np.r_[True, tickers[1:] != tickers[:-1]]
-    log_split = np.log(np.nan_to_num(t.column("split_ratio").to_numpy(zero_copy_only=False), nan=1.0))
-    prefix = np.cumsum(log_split)
-    ends = np.r_[np.flatnonzero(starts)[1:], len(t)] - 1
-    group = np.cumsum(starts) - 1
-    after = prefix[ends][group] - prefix  # log of the splits after each day, same ticker
-    pre_split = pc.equal(t.column("adjusted"), "split").to_numpy(zero_copy_only=False)
-    scale = np.where(pre_split, np.exp(after), 1.0)
-    for name in ("open", "high", "low", "close"):
-        values = t.column(name).to_numpy(zero_copy_only=False).astype("float64")
-        t = t.set_column(t.schema.get_field_index(name), name, pa.array(values * scale))
-    volume = t.column("volume").to_numpy(zero_copy_only=False).astype("float64")
-    t = t.set_column(t.schema.get_field_index("volume"), "volume", pa.array(volume / scale))
-    basis = pc.if_else(pc.equal(t.column("adjusted"), "split"), "none", t.column("adjusted"))
-    return t.set_column(t.schema.get_field_index("adjusted"), "adjusted", basis)
 
 
 class _PerTicker:
@@ -160,10 +131,11 @@ class YahooSource(_PerTicker):
         raise SourceError(f"yahoo does not provide {request.dataset}")
 
     def _prices(self, request: Request) -> pa.Table:
-        from sources.yahoo import parse_chart
+        from sources.yahoo import as_traded, parse_chart
 
-        # Yahoo's closes are split-adjusted as of the download, so ask through today:
-        # the payload then holds every split its closes carry, and as_traded undoes them once.
+        # Yahoo's closes are split-adjusted through the download day, so ask through today (UTC, a day ahead of
+        # New York at night): the payload then reaches its download day and holds every split its closes carry,
+        # as_traded undoes them once, and only the bars the run asked for are kept.
         until = max(request.end, datetime.now(UTC).date()) + timedelta(days=1)
 
         def one(ticker: str) -> pa.Table:
@@ -173,7 +145,10 @@ class YahooSource(_PerTicker):
             )
             if res.empty:
                 return _contract("prices").empty_table()
-            return _window(as_traded(parse_chart(res.content, origin=res.url)), "date", request.start, request.end)
+            tables, refused = as_traded([(res.url, parse_chart(res.content, origin=res.url))])
+            if refused:
+                raise SourceError(refused[0])
+            return _window(_concat(tables, _contract("prices")), "date", request.start, request.end)
 
         return _concat(self._each("prices", _need_tickers(request, self.name), one), _contract("prices"))
 
@@ -217,7 +192,10 @@ class StooqSource(_PerTicker):
             if res.empty:
                 return _contract("prices").empty_table()
             return _window(
-                parse_stooq_csv(res.content, origin=res.url, ticker=ticker), "date", request.start, request.end
+                parse_stooq_csv(res.content, origin=res.url, ticker=ticker, downloaded=_new_york_today()),
+                "date",
+                request.start,
+                request.end,
             )
 
         return _concat(self._each("prices", _need_tickers(request, self.name), one), _contract("prices"))
@@ -241,7 +219,7 @@ class CboeSource(_PerTicker):
 
             def price(ticker: str) -> pa.Table:
                 res = self.client.get(f"/api/global/delayed_quotes/charts/historical/{ticker}.json")
-                table = parse_cboe_history(res.content, origin=res.url, ticker=ticker)
+                table = parse_cboe_history(res.content, origin=res.url, ticker=ticker, downloaded=_new_york_today())
                 return _window(table, "date", request.start, request.end)
 
             return _concat(self._each("prices", _need_tickers(request, self.name), price), _contract("prices"))

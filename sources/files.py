@@ -37,8 +37,16 @@ def parse_payloads(
     ticker: str | None = None,
     estimate_columns: Mapping[str, str] | None = None,
     estimate_scale: float | None = None,
+    downloaded: date | None = None,
+    refused: list[str] | None = None,
 ) -> dict[str, pa.Table]:
     """(origin, bytes) payloads of one provider to raw tables per dataset (SEC company facts give two).
+
+    Prices: Yahoo payloads are brought back to as traded together (sources.yahoo.as_traded), so one payload's
+    split events serve another of the same ticker; Stooq and Cboe files are adjusted through their download
+    day, which the files do not hold, so `downloaded` must be given or they are refused. With a `refused` list,
+    a prices file that cannot land is reported there (one line naming the provider, file and why) and the rest
+    go on, since each prices file replaces only its own ticker's rows; without one the first such file raises.
 
     Estimates are dated by the payload (an as_of column), else the YYYY-MM-DD in the file's name, else `as_of`.
     A terminal CSV is read with `estimate_columns` and `estimate_scale`, by default EEA_ESTIMATES_COLUMNS and
@@ -52,6 +60,8 @@ def parse_payloads(
     def add(name: str, table: pa.Table) -> None:
         out.setdefault(name, []).append(table)
 
+    if dataset == "prices":
+        return {"prices": _prices(provider, payloads, ticker=ticker, downloaded=downloaded, refused=refused)}
     if dataset == "options" and provider == "yahoo":
         from sources.yahoo_options import parse_yahoo_options
 
@@ -61,19 +71,6 @@ def parse_payloads(
             from sources.ishares import parse_holdings
 
             add("constituents", parse_holdings(payload, origin=origin, as_of=as_of)[0])
-        elif dataset == "prices" and provider == "yahoo":
-            from sources.connectors import as_traded
-            from sources.yahoo import parse_chart
-
-            add("prices", as_traded(parse_chart(payload, origin=origin)))
-        elif dataset == "prices" and provider == "stooq":
-            from sources.stooq import parse_stooq_csv
-
-            add("prices", parse_stooq_csv(payload, origin=origin, ticker=ticker or _ticker_from_name(origin)))
-        elif dataset == "prices" and provider == "cboe":
-            from sources.cboe_prices import parse_cboe_history
-
-            add("prices", parse_cboe_history(payload, origin=origin, ticker=ticker))
         elif dataset == "rates":
             from sources.fred import parse_fred_csv, parse_fred_json
 
@@ -120,3 +117,58 @@ def parse_payloads(
 
             add("options", parse_cboe_chain(payload, origin=origin))
     return {name: pa.concat_tables(tables) for name, tables in out.items()}
+
+
+def _prices(
+    provider: str,
+    payloads: Sequence[tuple[str, bytes]],
+    *,
+    ticker: str | None,
+    downloaded: date | None,
+    refused: list[str] | None,
+) -> pa.Table:
+    """Prices files of one provider to raw `prices` rows; see parse_payloads for the basis rules."""
+    from warehouse.ddl import raw_dataset
+
+    schema = raw_dataset("prices").arrow_schema(without_stamps=True)
+    tables: list[pa.Table] = []
+    reasons: list[str] = []
+    charts: list[tuple[str, pa.Table]] = []
+    for origin, payload in payloads:
+        try:
+            if provider == "yahoo":
+                from sources.yahoo import parse_chart
+
+                charts.append((origin, parse_chart(payload, origin=origin)))
+                continue
+            if downloaded is None:
+                what = "split- and dividend-adjusted" if provider == "stooq" else "split-adjusted"
+                raise SourceError(
+                    f"{provider}: {origin}: the bars are {what} through the day the file was downloaded, which the "
+                    "file does not say, so their basis is unknown; give the download day (--downloaded YYYY-MM-DD)"
+                )
+            if provider == "stooq":
+                from sources.stooq import parse_stooq_csv
+
+                name = ticker or _ticker_from_name(origin)
+                tables.append(parse_stooq_csv(payload, origin=origin, ticker=name, downloaded=downloaded))
+            else:
+                from sources.cboe_prices import parse_cboe_history
+
+                tables.append(parse_cboe_history(payload, origin=origin, ticker=ticker, downloaded=downloaded))
+        except SourceError as exc:
+            if refused is None:
+                raise
+            reasons.append(str(exc))
+    if charts:
+        from sources.yahoo import as_traded
+
+        converted, not_traded = as_traded(charts)
+        if not_traded and refused is None:
+            raise SourceError(not_traded[0])
+        tables += converted
+        reasons += not_traded
+    if refused is not None:
+        refused.extend(reasons)
+    tables = [t.cast(schema) for t in tables if t.num_rows]
+    return pa.concat_tables(tables) if tables else schema.empty_table()

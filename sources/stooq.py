@@ -13,7 +13,9 @@ from sources.payload import contract, decode_text, finite_number, iso_day
 
 PROVIDER = "stooq"
 # Stooq back-adjusts OHLC (and scales volume, hence fractional volumes) for splits and dividends and sends no
-# event columns, so the bars already include both and carry no dividend or split of their own.
+# event columns, so the bars already include both and carry no dividend or split of their own. The adjustment
+# runs through the download day (basis_date), and the events behind it are unknowable from the file: only a
+# bar on the download day's own session is as traded, which daily_prices uses to decide what it can prove.
 ADJUSTED = "split_dividend"
 # Volume is optional: Stooq drops the column for instruments that have none (indices, FX).
 _REQUIRED = ("date", "open", "high", "low", "close")
@@ -45,12 +47,13 @@ def _stooq_ticker(ticker: str) -> str:
     return clean
 
 
-def parse_stooq_csv(payload: bytes, *, origin: str, ticker: str) -> pa.Table:
+def parse_stooq_csv(payload: bytes, *, origin: str, ticker: str, downloaded: date) -> pa.Table:
     """One Stooq daily CSV for `ticker` -> raw `prices` rows (one per date, file order, adjusted='split_dividend').
 
     A body of 'No data' (Stooq's answer for an unknown symbol or an empty window), an empty body, or a header
     with no rows gives an empty table. Rows with an unparseable date or number, or no close, raise SourceError
-    naming their 1-based line numbers; so do duplicated dates and any other non-CSV body.
+    naming their 1-based line numbers; so do duplicated dates and any other non-CSV body. basis_date is
+    `downloaded`, the day the file was fetched.
     """
     symbol = _stooq_ticker(ticker)
     schema = _schema()
@@ -105,6 +108,7 @@ def parse_stooq_csv(payload: bytes, *, origin: str, ticker: str) -> pa.Table:
             "dividend": [0.0] * n,
             "split_ratio": [1.0] * n,
             "adjusted": [ADJUSTED] * n,
+            "basis_date": [downloaded] * n,
         },
         schema=schema,
     )

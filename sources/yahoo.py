@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any, TypeGuard
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sources.base import SourceError
 from sources.payload import decode_json_object
+from transforms.calendar import last_trading_day, trading_days
 from warehouse.ddl import raw_dataset
 
 PROVIDER = "yahoo"
@@ -20,6 +23,9 @@ QUOTE_FIELDS = ("open", "high", "low", "close", "volume")
 # Yahoo's close is split-adjusted as of the download and carries no dividends; its adjclose is not used
 # for the raw bars because it also folds in dividends paid after the payload's last day.
 ADJUSTED = "split"
+# The download day is the exchange date of meta.regularMarketTime (the last trade Yahoo knew when it answered):
+# Yahoo adjusts every bar for every split up to then, including splits after the payload's last bar.
+BASIS_FIELD = "regularMarketTime"
 # How many faulty items an error message names before it only counts the rest.
 NAMED_FAULTS = 5
 
@@ -147,10 +153,10 @@ def read_chart(payload: Payload, *, origin: str) -> Chart:
 
     Bars are put on the exchange's trading date (meta.exchangeTimezoneName), sorted. A bar whose close is
     null is dropped and counted; a null open/high/low/volume is kept as null. Two bars on one trading day keep
-    the later one. Splits land on their date as numerator/denominator. Yahoo states every dividend in
-    today's split basis, like its closes; the raw dividend is the amount as paid, so each is multiplied
-    back by the payload's splits after its ex-date - exactly the splits daily_prices multiplies the closes by,
-    which keeps dividend / previous close equal to Yahoo's own fraction. An event between the first and last
+    the later one. Splits land on their date as numerator/denominator. Yahoo states every dividend in the
+    download day's split basis, like its closes, and so does the row: basis_date is the exchange date of
+    meta.regularMarketTime, and a payload without it is refused (its basis is unknown). as_traded brings
+    prices and dividends back to as traded with every split known up to that day. An event between the first and last
     bar with no bar on its date is an error (it would shift every adjustment before it); events outside the
     bars' range are counted and left out. A result without timestamps (a window with no trading) is empty.
     """
@@ -171,6 +177,14 @@ def read_chart(payload: Payload, *, origin: str) -> Chart:
     zone = _timezone(meta, origin)
     if not isinstance(stamps, list):
         raise _fail(origin, "chart.result[0].timestamp is not a list")
+    market_time = meta.get(BASIS_FIELD)
+    if not _is_number(market_time):
+        raise _fail(
+            origin,
+            f"{symbol}: meta.{BASIS_FIELD} is missing, so the download day, through which Yahoo split-adjusted "
+            "the closes, is unknown and the basis of the closes is unknown",
+        )
+    basis = _trading_days([int(market_time)], zone, origin, f"meta.{BASIS_FIELD}")[0]
     days = _trading_days(stamps, zone, origin, "timestamp")
     n = len(days)
     indicators = result.get("indicators")
@@ -210,14 +224,11 @@ def read_chart(payload: Payload, *, origin: str) -> Chart:
         if kind == "splits":
             # Two split records on one day compound.
             split[i] *= _split_ratio(event, origin, str(event.get("date")))
-    # Splits strictly after each bar, as daily_prices scales the closes.
-    later_splits = np.r_[np.cumprod(split[::-1])[::-1][1:], 1.0]
-    for kind, i, event in placed:
-        if kind == "dividends":
+        else:
             amount = event.get("amount")
             if not _is_number(amount) or not np.isfinite(amount):
                 raise _fail(origin, f"events.dividends[{event.get('date')}] amount {amount!r} is not a number")
-            dividend[i] += float(amount) * later_splits[i]
+            dividend[i] += float(amount)
 
     table = pa.Table.from_pydict(
         {
@@ -227,6 +238,7 @@ def read_chart(payload: Payload, *, origin: str) -> Chart:
             "dividend": pa.array(dividend, pa.float64()),
             "split_ratio": pa.array(split, pa.float64()),
             "adjusted": pa.array([ADJUSTED] * len(days), pa.string()),
+            "basis_date": pa.array(np.full(len(days), basis), pa.date32()),
         },
         schema=schema,
     )
@@ -264,3 +276,102 @@ def adjclose_shape(payload: Payload, *, origin: str = "<payload>") -> pd.Series:
     ratio = adjclose[order] / close[order]
     index = pd.Index([d.item() for d in days[order]], name="date", dtype=object)
     return pd.Series(ratio / ratio[-1], index=index, name="adjclose_shape")
+
+
+@dataclass(frozen=True)
+class _Span:
+    """One parsed payload of one ticker: where it came from, its first and last bar, its download day."""
+
+    origin: str
+    ticker: str
+    first: date
+    last: date
+    basis: date
+
+
+def _span(origin: str, table: pa.Table) -> _Span:
+    tickers = set(table.column("ticker").to_pylist())
+    bases = set(table.column("basis_date").to_pylist())
+    if len(tickers) != 1 or len(bases) != 1 or None in bases:
+        raise _fail(origin, f"one payload must hold one ticker on one basis day (got {sorted(map(str, tickers))})")
+    days = table.column("date")
+    return _Span(origin, tickers.pop(), pc.min(days).as_py(), pc.max(days).as_py(), bases.pop())
+
+
+def _uncovered(span: _Span, spans: list[_Span]) -> date | None:
+    """The first NYSE session in (span.last, last session <= span.basis] that no payload's bars span, else None.
+
+    A payload's split events are complete for its own bars from first to last (Yahoo sends the events of the
+    window it was asked for), so the splits after `span` are known when payloads of the ticker chain from its
+    last bar to the session of its download day without a session left between them.
+    """
+    target = last_trading_day(span.basis)
+    cursor = span.last
+    while cursor < target:
+        sessions = trading_days(cursor + timedelta(days=1), target)
+        if not sessions:
+            return None
+        following = sessions[0]
+        reach = [s.last for s in spans if s.first <= following <= s.last]
+        if not reach:
+            return following
+        cursor = max(reach)
+    return None
+
+
+def as_traded(charts: Sequence[tuple[str, pa.Table]]) -> tuple[list[pa.Table], list[str]]:
+    """Parsed chart payloads (origin, table of one ticker) to as-traded bars, and one-line refusals of the rest.
+
+    Each payload's bars are split-adjusted through its download day (basis_date). Every split known for the
+    ticker between a bar and that day, from any payload of the ticker given here, multiplies the bar's prices
+    and dividend back (and divides its volume). A payload whose last bar is before the last NYSE session on or
+    before its download day, with no chain of payloads of the same ticker covering the sessions between, could
+    hide a split there: it is refused, naming the ticker, its last bar and its download day. Returned bars are
+    adjusted='none' with basis_date null.
+    """
+    parsed = [(origin, t) for origin, t in charts if t.num_rows]
+    spans = [_span(origin, t) for origin, t in parsed]
+    splits: dict[str, dict[date, tuple[float, str]]] = {}
+    for (origin, table), span in zip(parsed, spans, strict=True):
+        known = splits.setdefault(span.ticker, {})
+        for day, ratio in zip(table.column("date").to_pylist(), table.column("split_ratio").to_pylist(), strict=True):
+            if ratio == 1.0:
+                continue
+            if day in known and known[day][0] != ratio:
+                raise _fail(
+                    origin, f"{span.ticker}: split on {day} is {ratio} here but {known[day][0]} in {known[day][1]}"
+                )
+            known[day] = (ratio, origin)
+    out, refused = [], []
+    for (origin, table), span in zip(parsed, spans, strict=True):
+        gap = _uncovered(span, [s for s in spans if s.ticker == span.ticker])
+        if gap is not None:
+            refused.append(
+                f"{PROVIDER}: {origin}: {span.ticker} last bar {span.last}, downloaded {span.basis}: Yahoo split-adjusted "
+                f"the closes through {span.basis}, and no payload of {span.ticker} in this load covers {gap} onwards, "
+                "so a split in between would be unknown; load it with a payload of the ticker that runs through "
+                "its download day"
+            )
+            continue
+        events = sorted((d, r) for d, (r, _) in splits.get(span.ticker, {}).items() if d <= span.basis)
+        event_days = np.array([d for d, _ in events], dtype="datetime64[D]")
+        # log of the product of the splits on or before each event day, so (bar, basis] is a difference
+        cumulative = np.r_[0.0, np.cumsum(np.log([r for _, r in events]))]
+        bars = table.column("date").to_numpy(zero_copy_only=False).astype("datetime64[D]")
+        through_bar = cumulative[np.searchsorted(event_days, bars, side="right")]
+        scale = np.exp(cumulative[-1] - through_bar)
+        columns = {
+            name: table.column(name).to_numpy(zero_copy_only=False).astype("float64")
+            for name in table.column_names
+            if name in ("open", "high", "low", "close", "volume", "dividend")
+        }
+        for name, values in columns.items():
+            converted = values / scale if name == "volume" else values * scale
+            table = table.set_column(
+                table.schema.get_field_index(name), name, pa.array(converted, pa.float64(), from_pandas=True)
+            )
+        n = table.num_rows
+        table = table.set_column(table.schema.get_field_index("adjusted"), "adjusted", pa.array(["none"] * n))
+        table = table.set_column(table.schema.get_field_index("basis_date"), "basis_date", pa.nulls(n, pa.date32()))
+        out.append(table)
+    return out, refused

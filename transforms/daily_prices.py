@@ -9,10 +9,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from transforms.calendar import trading_days
+
 COLUMNS = [
     "ticker", "date", "open", "high", "low", "close", "volume", "dividend", "split_ratio",
-    "adj_close", "return_1d", "shares_outstanding", "market_cap", "source",
+    "adj_close", "return_1d", "shares_outstanding", "market_cap", "source", "price_basis", "basis_date",
 ]  # fmt: skip
+AS_TRADED = "none"
 
 
 def _group_suffix_sum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -61,13 +64,37 @@ def _asof_index(keys: np.ndarray, probes: np.ndarray) -> np.ndarray:
     return np.searchsorted(keys, probes, side="right") - 1
 
 
+def _sessions_between(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Per pair of epoch days: how many NYSE sessions lie in (lo, hi]."""
+    if len(lo) == 0:
+        return np.zeros(0, dtype="int64")
+    first = date.fromordinal(date(1970, 1, 1).toordinal() + int(lo.min()))
+    last = date.fromordinal(date(1970, 1, 1).toordinal() + int(hi.max()))
+    sessions = np.array(trading_days(first, last), dtype="datetime64[D]").astype("int64")
+    return np.searchsorted(sessions, hi, side="right") - np.searchsorted(sessions, lo, side="right")
+
+
+def _is_session(days: np.ndarray) -> np.ndarray:
+    if len(days) == 0:
+        return np.zeros(0, dtype=bool)
+    first = date.fromordinal(date(1970, 1, 1).toordinal() + int(days.min()))
+    last = date.fromordinal(date(1970, 1, 1).toordinal() + int(days.max()))
+    sessions = np.array(trading_days(first, last), dtype="datetime64[D]").astype("int64")
+    return np.isin(days, sessions)
+
+
 def daily_prices(prices: pd.DataFrame, shares: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """Price bars (staging.prices) and share counts (ticker, filed, shares) to the daily_prices mart, for days <= as_of.
 
-    Closes are as traded. A provider whose bars are already split-adjusted
-    (adjusted = 'split') is converted back with the split events in its own
-    data, so a split is never applied twice; one whose bars also carry
-    dividends ('split_dividend') is taken as it is, with adj_close = close.
+    Closes are as traded where that can be proven. A bar a provider adjusted ('split' or 'split_dividend')
+    is on the basis of its basis_date (the download day): nothing after that day is in it. A bar on the
+    basis day's own session is as traded. A 'split' bar before it is multiplied back by the splits in
+    (bar date, basis_date] - only those, so bars of downloads made on different days mix correctly - and is
+    proven as traded when every NYSE session in that span has an as-traded row in the series (whose
+    split_ratio is then the provider's event record; adjusted providers send no events). Any other adjusted
+    bar keeps the provider's prices, says so in price_basis and basis_date, and has no shares_outstanding or
+    market_cap: a guess at the splits would put them off by the split factor. 'split_dividend' bars keep
+    adj_close = close and returns from close.
     """
     day = _days(prices["date"])
     limit = np.datetime64(as_of, "D").astype("int64")
@@ -94,13 +121,39 @@ def daily_prices(prices: pd.DataFrame, shares: pd.DataFrame, as_of: date) -> pd.
     dividend = np.nan_to_num(col("dividend"), nan=0.0)
     log_split = np.log(split)
     adjusted = _arrow(prices["adjusted"]).cast(pa.string())
-    pre_split = pc.equal(adjusted, "split").fill_null(False).to_numpy(zero_copy_only=False)[order]
-    full = pc.equal(adjusted, "split_dividend").fill_null(False).to_numpy(zero_copy_only=False)[order]
+    kind = adjusted.take(pa.array(order)).to_numpy(zero_copy_only=False).astype(object)
+    kind = np.where(pd.isna(kind), "unknown", kind).astype(str)
+    as_traded = kind == AS_TRADED
+    split_only = kind == "split"
+    full = kind == "split_dividend"
+    if "basis_date" in prices.columns:
+        basis_arr = _arrow(prices["basis_date"])
+        basis_arr = basis_arr if pa.types.is_date32(basis_arr.type) else pc.cast(basis_arr, pa.date32())
+        basis_arr = basis_arr.take(pa.array(order))
+        has_basis = basis_arr.is_valid().to_numpy(zero_copy_only=False)
+        basis = basis_arr.view(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False).astype("int64")
+    else:
+        has_basis, basis = np.zeros(len(order), dtype=bool), np.zeros(len(order), dtype="int64")
 
-    # Back to as-traded where the provider pre-applied splits: scale by the splits after each day.
-    scale = np.where(pre_split, np.exp(_group_suffix_sum(log_split, starts)), 1.0)
+    # Adjusted bars with a basis day: the last row of the same ticker on or before it, the sessions between
+    # the bar and it, and how many of those have an as-traded row (prefix sums over the sorted series).
+    proven = as_traded.copy()
+    scale = np.ones(len(order))
+    pending = np.flatnonzero(~as_traded & has_basis & (basis >= day))
+    if len(pending):
+        through = np.searchsorted(key, price_codes[pending] * SPAN + basis[pending] + OFFSET, side="right") - 1
+        gap = _sessions_between(day[pending], basis[pending])
+        traded_sessions = np.r_[0, np.cumsum(as_traded & _is_session(day))]
+        covered = traded_sessions[through + 1] - traded_sessions[pending + 1]
+        split_prefix = np.r_[0.0, np.cumsum(log_split)]
+        later = np.exp(split_prefix[through + 1] - split_prefix[pending + 1])
+        ok = (gap == 0) | (split_only[pending] & (covered == gap))
+        proven[pending[ok]] = True
+        scale[pending[ok]] = np.where(split_only[pending[ok]], later[ok], 1.0)
+
     open_, high, low, close = (col(c) * scale for c in ("open", "high", "low", "close"))
     volume = col("volume") / scale
+    dividend = dividend * scale
 
     # Backward adjustment factor of each event day: the split, and the dividend
     # as a fraction of the previous close in post-split units.
@@ -151,10 +204,19 @@ def daily_prices(prices: pd.DataFrame, shares: pd.DataFrame, as_of: date) -> pd.
             "split_ratio": split,
             "adj_close": adj_close,
             "return_1d": ret,
-            "shares_outstanding": shares_out,
-            "market_cap": close * shares_out,
+            "shares_outstanding": np.where(proven, shares_out, np.nan),
+            "market_cap": np.where(proven, close * shares_out, np.nan),
             "source": pd.Series(
                 _arrow(prices["source"]).cast(pa.string()).take(pa.array(order)), dtype=pd.ArrowDtype(pa.string())
+            ),
+            "price_basis": pd.Series(
+                pa.array(np.where(proven, AS_TRADED, kind), pa.string()), dtype=pd.ArrowDtype(pa.string())
+            ),
+            "basis_date": pd.Series(
+                pa.array(
+                    np.where(proven | ~has_basis, 0, basis).astype("int32"), pa.int32(), mask=proven | ~has_basis
+                ).cast(pa.date32()),
+                dtype=pd.ArrowDtype(pa.date32()),
             ),
         }
     )[COLUMNS]

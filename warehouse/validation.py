@@ -356,6 +356,24 @@ def _range_expectations(dataset: str, present: set[str], m: Any) -> list[Any]:
                     column="adjusted", value_set=["none", "split", "split_dividend"], meta=m(CRITICAL)
                 )
             )
+        if "adjusted" in present and "basis_date" in present:
+            # Adjusted bars are on the basis of one day (the download); without it they cannot be brought back to
+            # as traded. As-traded bars have no basis day.
+            exps.append(
+                gxe.ExpectColumnValuesToNotBeNull(
+                    column="basis_date",
+                    row_condition=GxColumn("adjusted") != "none",
+                    meta=m(CRITICAL, "adjusted != 'none'"),
+                )
+            )
+            exps.append(
+                gxe.ExpectColumnValuesToBeNull(
+                    column="basis_date",
+                    row_condition=GxColumn("adjusted") == "none",
+                    meta=m(CRITICAL, "adjusted == 'none'"),
+                )
+            )
+            pair("basis_date", "date")
     elif dataset == "options":
         between("strike", min_value=0, strict_min=True)
         between("volume", min_value=0)

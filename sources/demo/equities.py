@@ -101,6 +101,7 @@ def _prices(m: Market, d0: int, d1: int, cols: np.ndarray) -> pa.Table:
             "dividend": div,
             "split_ratio": split,
             "adjusted": constant("none", len(ti)),
+            "basis_date": pa.nulls(len(ti), pa.date32()),
         },
     )
 

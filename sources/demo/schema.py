@@ -43,6 +43,7 @@ _CONTRACTS: dict[str, tuple[pa.Schema, frozenset[str]]] = {
         ("dividend", _F, False),
         ("split_ratio", _F, False),
         ("adjusted", _S, False),
+        ("basis_date", _D, True),
     ),
     "companies": _schema(
         ("cik", _I64, False),

@@ -32,7 +32,22 @@ def own_stooq(tmp_path: Path) -> Path:
 
 
 def test_load_into_an_empty_data_dir_holds_only_what_was_loaded(demo_env: Path, tmp_path: Path, capsys) -> None:
-    assert main(["load", "prices", "--source", "stooq", "--as-of", "2024-01-05", str(own_stooq(tmp_path))]) == 0
+    assert (
+        main(
+            [
+                "load",
+                "prices",
+                "--source",
+                "stooq",
+                "--as-of",
+                "2024-01-05",
+                "--downloaded",
+                "2024-01-05",
+                str(own_stooq(tmp_path)),
+            ]
+        )
+        == 0
+    )
     assert "Published warehouse:" in capsys.readouterr().out
     con = connect_readonly(demo_env)
     try:
@@ -47,12 +62,30 @@ def test_load_into_an_empty_data_dir_holds_only_what_was_loaded(demo_env: Path, 
 
 
 def test_a_payload_it_cannot_accept_changes_nothing(demo_env: Path, tmp_path: Path, capsys) -> None:
-    assert main(["load", "prices", "--source", "stooq", "--as-of", "2024-01-05", str(own_stooq(tmp_path))]) == 0
+    assert (
+        main(
+            [
+                "load",
+                "prices",
+                "--source",
+                "stooq",
+                "--as-of",
+                "2024-01-05",
+                "--downloaded",
+                "2024-01-05",
+                str(own_stooq(tmp_path)),
+            ]
+        )
+        == 0
+    )
     before = published_path(demo_env).read_bytes()
     bad = tmp_path / "xyz_us_d.csv"
     bad.write_text("<!DOCTYPE html><html><title>Just a moment...</title></html>")
     capsys.readouterr()
-    assert main(["load", "prices", "--source", "stooq", "--as-of", "2024-01-05", str(bad)]) == 1
+    assert (
+        main(["load", "prices", "--source", "stooq", "--as-of", "2024-01-05", "--downloaded", "2024-01-05", str(bad)])
+        == 1
+    )
     err = capsys.readouterr().err
     assert "nothing was loaded" in err and "stooq" in err and "xyz_us_d.csv" in err and "HTML" in err
     assert published_path(demo_env).read_bytes() == before
@@ -64,7 +97,14 @@ def test_real_payloads_load_and_build_their_marts(demo_env: Path, capsys) -> Non
     rates = fixture("rates/fredgraph_2026-07-30/DGS10.csv")
     facts = fixture("fundamentals/companyfacts/CIK0001835632.json")
     assert main(["load", "constituents", "--source", "ishares", "--as-of", "2026-05-05", str(holdings)]) == 0
-    assert main(["load", "prices", "--source", "yahoo", "--as-of", "2026-05-05", str(chart)]) == 0
+    capsys.readouterr()
+    # The chart ends 2020-11-06 but was downloaded 2025-02-19: refused, naming both days (before issue 15 it
+    # landed silently, on an unknown basis).
+    assert main(["load", "prices", "--source", "yahoo", "--as-of", "2026-05-05", str(chart)]) == 1
+    err = capsys.readouterr().err
+    # one line for the user (Prefect's own log lines may precede it)
+    (line,) = [x for x in err.splitlines() if x.startswith("eea: nothing was loaded")]
+    assert "yahoo" in line and "AAPL last bar 2020-11-06, downloaded 2025-02-19" in line
     assert main(["load", "rates", "--source", "fred", "--as-of", "2026-05-05", str(rates)]) == 0
     assert (
         main(["load", "fundamentals", "--source", "sec", "--ticker", "MRVL", "--as-of", "2026-05-05", str(facts)]) == 0
@@ -74,8 +114,8 @@ def test_real_payloads_load_and_build_their_marts(demo_env: Path, capsys) -> Non
     try:
         members = con.execute("SELECT count(*) FROM index_membership WHERE valid_to IS NULL").fetchone()[0]  # type: ignore[index]
         assert members > 1900
-        closes = con.execute("SELECT close FROM daily_prices WHERE ticker = 'AAPL' ORDER BY date").fetchall()
-        assert [c[0] for c in closes] == pytest.approx(raw["indicators"]["quote"][0]["close"])
+        assert raw["meta"]["regularMarketTime"] == 1739998801
+        assert con.execute("SELECT count(*) FROM daily_prices WHERE ticker = 'AAPL'").fetchone() == (0,)
         # nothing dated after as_of landed from the FRED file, which runs to 2026-07-30
         assert con.execute("SELECT max(date) FROM risk_free").fetchone() == (date(2026, 5, 5),)
         assert con.execute("SELECT max(filed) FROM raw.fundamentals").fetchone()[0] <= date(2026, 5, 5)  # type: ignore[index]
@@ -100,3 +140,48 @@ def test_an_option_chain_file_loads_into_options_activity(demo_env: Path) -> Non
         con.close()
     assert row == (date(2026, 7, 24), sum(o["volume"] or 0 for o in raw), sum(o["open_interest"] or 0 for o in raw))
     assert flags == (sum(1 for o in raw if not o["iv"]), len(raw))  # zero-IV contracts kept and flagged
+
+
+def test_stooq_file_needs_its_download_day_and_only_that_days_bar_is_as_traded(
+    demo_env: Path, tmp_path: Path, capsys
+) -> None:
+    path = own_stooq(tmp_path)
+    assert main(["load", "prices", "--source", "stooq", "--as-of", "2024-01-05", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "nothing was loaded" in err and "abc_us_d.csv" in err and "--downloaded" in err
+    # downloaded on 2024-01-03, the file's last bar: that bar is as traded, 2024-01-02 stays Stooq's adjusted close
+    assert (
+        main(["load", "prices", "--source", "stooq", "--as-of", "2024-01-05", "--downloaded", "2024-01-03", str(path)])
+        == 0
+    )
+    con = connect_readonly(demo_env)
+    try:
+        rows = con.execute("SELECT date, close, price_basis, basis_date FROM daily_prices ORDER BY date").fetchall()
+        assert rows == [
+            (date(2024, 1, 2), 10.5, "split_dividend", date(2024, 1, 3)),
+            (date(2024, 1, 3), 11.5, "none", None),
+        ]
+        assert con.execute("SELECT DISTINCT basis_date FROM raw.prices").fetchall() == [(date(2024, 1, 3),)]
+    finally:
+        con.close()
+
+
+def test_a_refused_yahoo_file_is_reported_and_the_others_land(demo_env: Path, tmp_path: Path, capsys) -> None:
+    # Own payloads in Yahoo's format: NVDA downloaded on its last bar lands; a 2021 window of SMLC downloaded
+    # 2025-02-21 is refused with both days, and the load still publishes NVDA.
+    from tests.sources.test_parsers_b import NVDA_NEW, chart, stamp
+
+    good, bad = tmp_path / "nvda.json", tmp_path / "smlc.json"
+    good.write_bytes(NVDA_NEW)
+    bad.write_bytes(chart([(stamp(date(2021, 12, 31)), 10.0, 10.0)], market_time=stamp(date(2025, 2, 21))))
+    assert main(["load", "prices", "--source", "yahoo", "--as-of", "2025-02-21", str(good), str(bad)]) == 0
+    err = capsys.readouterr().err
+    assert "refused" in err and "SMLC last bar 2021-12-31, downloaded 2025-02-21" in err
+    con = connect_readonly(demo_env)
+    try:
+        closes = con.execute("SELECT date, close FROM daily_prices WHERE ticker = 'NVDA' ORDER BY date").fetchall()
+        assert closes[:3] == [(date(2022, 1, 3), pytest.approx(301.0)), (date(2024, 6, 7), pytest.approx(1209.0)),
+                              (date(2024, 6, 10), pytest.approx(121.8))]  # fmt: skip
+        assert con.execute("SELECT count(*) FROM daily_prices WHERE ticker = 'SMLC'").fetchone() == (0,)
+    finally:
+        con.close()

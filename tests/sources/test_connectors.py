@@ -65,12 +65,11 @@ def test_yahoo_prices_real_payload_lands_as_traded_and_asks_through_today(tmp_pa
         source = YahooSource(settings_for(server, tmp_path))
         table = source.fetch(Request("prices", date(2020, 9, 1), date(2020, 11, 6), tickers=("AAPL", "NOPE")))
         asked = server.requests_to("/v8/finance/chart/AAPL")[0]
-    # the payload holds no split after 2020-09-01, so as-traded closes equal Yahoo's closes
-    closes = dict(zip(table.column("date").to_pylist(), table.column("close").to_pylist(), strict=True))
-    first_ts = raw["timestamp"][1]  # 2020-09-01
-    assert closes[date(2020, 9, 1)] == pytest.approx(raw["indicators"]["quote"][0]["close"][1])
-    assert first_ts > 0 and min(closes) == date(2020, 9, 1)  # the split day itself is outside the window
-    assert set(table.column("adjusted").to_pylist()) == {"none"}
+    # The recorded payload ends 2020-11-06 but was downloaded 2025-02-19 (meta.regularMarketTime): a live answer
+    # that does not reach its download day could hide a split, so the ticker is reported missing, with both days.
+    assert raw["meta"]["regularMarketTime"] == 1739998801  # 2025-02-19 16:00:01 New York
+    assert table.num_rows == 0
+    assert "AAPL last bar 2020-11-06, downloaded 2025-02-19" in source.missing["prices"]["AAPL"]
     assert int(asked.param("period2") or 0) > 1_700_000_000  # through the download day, not the window's end
     assert asked.param("events") == "div|split"
     assert "NOPE" in source.missing["prices"] and "404" in source.missing["prices"]["NOPE"]
@@ -87,6 +86,8 @@ def test_a_split_inside_the_payload_is_undone_once(tmp_path: Path) -> None:
         res["indicators"]["quote"][0][key].insert(0, prev)
     res["indicators"]["quote"][0]["volume"].insert(0, 1000)
     res["indicators"]["adjclose"][0]["adjclose"].insert(0, prev)
+    # As if downloaded on the last bar's day, so the payload reaches its download day.
+    res["meta"]["regularMarketTime"] = res["timestamp"][-1]
     with LocalServer() as server:
         server.route("/v8/finance/chart/AAPL", Reply.json(body))
         table = YahooSource(settings_for(server, tmp_path)).fetch(

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -20,6 +21,9 @@ from sources.fred import parse_fred_csv, parse_fred_json
 from sources.ishares import parse_holdings, read_holdings
 from sources.stooq import parse_stooq_csv
 from warehouse.ddl import raw_dataset
+
+# The day the own Stooq and Cboe payloads are taken to be downloaded (their basis day).
+DOWNLOADED = date(2026, 7, 25)
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 IWM_2026 = "constituents/2026-05-05/IWM_holdings.csv"
@@ -429,7 +433,9 @@ STOOQ = (
 
 
 def test_stooq_rows_fractional_volume_and_adjustment() -> None:
-    table = parse_stooq_csv(STOOQ, origin="https://stooq.com/q/d/l/?s=iwm.us&i=d", ticker="iwm.us")
+    table = parse_stooq_csv(
+        downloaded=DOWNLOADED, payload=STOOQ, origin="https://stooq.com/q/d/l/?s=iwm.us&i=d", ticker="iwm.us"
+    )
     assert table.schema.equals(contract("prices"))
     assert table.to_pylist()[0] == {
         "ticker": "IWM",
@@ -442,6 +448,7 @@ def test_stooq_rows_fractional_volume_and_adjustment() -> None:
         "dividend": 0.0,
         "split_ratio": 1.0,
         "adjusted": "split_dividend",
+        "basis_date": DOWNLOADED,
     }
     assert table.column("volume").to_pylist() == [27937545.35362, 21400726.679482, 10074800.0]
     assert table.column("date").to_pylist()[-1] == date(2026, 5, 5)
@@ -451,7 +458,7 @@ def test_stooq_rows_fractional_volume_and_adjustment() -> None:
     "body", [b"", b"No data", b"No data\r\n", b"\xef\xbb\xbfNo data\n", b"Date,Open,High,Low,Close,Volume\r\n"]
 )
 def test_stooq_no_data_or_empty_body_is_an_empty_table(body: bytes) -> None:
-    table = parse_stooq_csv(body, origin="s", ticker="IWM")
+    table = parse_stooq_csv(downloaded=DOWNLOADED, payload=body, origin="s", ticker="IWM")
     assert table.num_rows == 0
     assert table.schema.equals(contract("prices"))
 
@@ -459,7 +466,7 @@ def test_stooq_no_data_or_empty_body_is_an_empty_table(body: bytes) -> None:
 def test_stooq_malformed_rows_named_by_line() -> None:
     payload = STOOQ + b"2026-05-06,1,2,0.5,,100\r\n2026/05/07,1,2,0.5,1.5,100\r\n2026-05-08,1,2,0.5,1.5x,100\r\n"
     with pytest.raises(SourceError) as raised:
-        parse_stooq_csv(payload, origin="iwm_us_d.csv", ticker="IWM")
+        parse_stooq_csv(downloaded=DOWNLOADED, payload=payload, origin="iwm_us_d.csv", ticker="IWM")
     assert str(raised.value) == (
         "stooq: iwm_us_d.csv: 3 malformed row(s), first: line 5 (no close); line 6 (date '2026/05/07'); "
         "line 7 (close '1.5x')"
@@ -468,9 +475,9 @@ def test_stooq_malformed_rows_named_by_line() -> None:
 
 def test_stooq_other_bodies_and_duplicates_are_refused() -> None:
     with pytest.raises(SourceError, match=r"stooq: s: not a Stooq daily CSV: first line 'Exceeded the daily hits"):
-        parse_stooq_csv(b"Exceeded the daily hits limit", origin="s", ticker="IWM")
+        parse_stooq_csv(downloaded=DOWNLOADED, payload=b"Exceeded the daily hits limit", origin="s", ticker="IWM")
     with pytest.raises(SourceError, match=r"stooq: s: duplicated date\(s\) 2005-02-25 \(lines 2 and 5\)"):
-        parse_stooq_csv(STOOQ + b"2005-02-25,1,1,1,1,1\r\n", origin="s", ticker="IWM")
+        parse_stooq_csv(downloaded=DOWNLOADED, payload=STOOQ + b"2005-02-25,1,1,1,1,1\r\n", origin="s", ticker="IWM")
 
 
 @pytest.mark.fixtures
@@ -478,7 +485,7 @@ def test_stooq_real_iwm() -> None:
     path = fixture(STOOQ_IWM)
     with path.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    table = parse_stooq_csv(path.read_bytes(), origin=str(path), ticker="IWM")
+    table = parse_stooq_csv(downloaded=DOWNLOADED, payload=path.read_bytes(), origin=str(path), ticker="IWM")
     assert table.num_rows == len(rows) == 5330
     sample = rows[len(rows) // 2]
     got = table.filter(pc.equal(table.column("date"), date.fromisoformat(sample["Date"]))).to_pylist()
@@ -502,7 +509,9 @@ CBOE = {
 
 
 def test_cboe_rows_and_ticker_from_symbol() -> None:
-    table = parse_cboe_history(json.dumps(CBOE).encode(), origin="cdn.cboe.com/.../AAPL.json")
+    table = parse_cboe_history(
+        downloaded=DOWNLOADED, payload=json.dumps(CBOE).encode(), origin="cdn.cboe.com/.../AAPL.json"
+    )
     assert table.schema.equals(contract("prices"))
     assert table.to_pylist() == [
         {
@@ -516,6 +525,7 @@ def test_cboe_rows_and_ticker_from_symbol() -> None:
             "dividend": 0.0,
             "split_ratio": 1.0,
             "adjusted": "split",
+            "basis_date": DOWNLOADED,
         },
         {
             "ticker": "AAPL",
@@ -528,17 +538,20 @@ def test_cboe_rows_and_ticker_from_symbol() -> None:
             "dividend": 0.0,
             "split_ratio": 1.0,
             "adjusted": "split",
+            "basis_date": DOWNLOADED,
         },
     ]
 
 
 def test_cboe_given_ticker_wins_and_a_missing_one_is_refused() -> None:
-    table = parse_cboe_history(json.dumps(CBOE).encode(), origin="c", ticker="appl2")
+    table = parse_cboe_history(downloaded=DOWNLOADED, payload=json.dumps(CBOE).encode(), origin="c", ticker="appl2")
     assert set(table.column("ticker").to_pylist()) == {"APPL2"}
     nameless = json.dumps({"timestamp": "x", "data": CBOE["data"]}).encode()
     with pytest.raises(SourceError, match=r"cboe: c: no ticker"):
-        parse_cboe_history(nameless, origin="c")
-    empty = parse_cboe_history(b'{"timestamp": "x", "data": [], "symbol": "IWM"}', origin="c")
+        parse_cboe_history(downloaded=DOWNLOADED, payload=nameless, origin="c")
+    empty = parse_cboe_history(
+        downloaded=DOWNLOADED, payload=b'{"timestamp": "x", "data": [], "symbol": "IWM"}', origin="c"
+    )
     assert empty.num_rows == 0 and empty.schema.equals(contract("prices"))
 
 
@@ -550,23 +563,25 @@ def test_cboe_malformed_records_named_by_position() -> None:
         {"date": "2020-09-03", "volume": 1, "open": "1.0", "high": 1, "low": 1, "close": 1},
     ]
     with pytest.raises(SourceError) as raised:
-        parse_cboe_history(json.dumps({"data": data, "symbol": "AAPL"}).encode(), origin="AAPL.json")
+        parse_cboe_history(
+            downloaded=DOWNLOADED, payload=json.dumps({"data": data, "symbol": "AAPL"}).encode(), origin="AAPL.json"
+        )
     message = str(raised.value)
     assert message.startswith("cboe: AAPL.json: 3 malformed record(s) in data")
     assert (
         "record 3 (no close)" in message and "record 4 (date '09/02/2020')" in message and "record 5 (open" in message
     )
     with pytest.raises(SourceError, match=r"cboe: AAPL\.json: not a Cboe history: no 'data' list"):
-        parse_cboe_history(b'{"error": "not found"}', origin="AAPL.json")
+        parse_cboe_history(downloaded=DOWNLOADED, payload=b'{"error": "not found"}', origin="AAPL.json")
     with pytest.raises(SourceError, match=r"cboe: AAPL\.json: payload is not JSON"):
-        parse_cboe_history(b"Access Denied", origin="AAPL.json")
+        parse_cboe_history(downloaded=DOWNLOADED, payload=b"Access Denied", origin="AAPL.json")
 
 
 @pytest.mark.fixtures
 def test_cboe_real_aapl_is_split_adjusted() -> None:
     path = fixture(CBOE_AAPL)
     body = json.loads(path.read_text())
-    table = parse_cboe_history(path.read_bytes(), origin=str(path))
+    table = parse_cboe_history(downloaded=DOWNLOADED, payload=path.read_bytes(), origin=str(path))
     assert table.num_rows == len(body["data"]) == 5675
     assert set(table.column("ticker").to_pylist()) == {body["symbol"]} == {"AAPL"}
     closes = dict(zip(table.column("date").to_pylist(), table.column("close").to_pylist(), strict=True))
@@ -584,8 +599,8 @@ PARSERS: dict[str, Callable[[bytes, str], object]] = {
     "ishares": lambda body, origin: parse_holdings(body, origin=origin, as_of=date(2026, 5, 5)),
     "fred": lambda body, origin: parse_fred_csv(body, origin=origin),
     "fred-json": lambda body, origin: parse_fred_json(body, origin=origin),
-    "stooq": lambda body, origin: parse_stooq_csv(body, origin=origin, ticker="IWM"),
-    "cboe": lambda body, origin: parse_cboe_history(body, origin=origin),
+    "stooq": lambda body, origin: parse_stooq_csv(downloaded=DOWNLOADED, payload=body, origin=origin, ticker="IWM"),
+    "cboe": lambda body, origin: parse_cboe_history(downloaded=DOWNLOADED, payload=body, origin=origin),
 }
 
 
@@ -608,3 +623,34 @@ def test_non_utf8_payload_is_refused(parser: str) -> None:
     provider = parser.split("-")[0]
     with pytest.raises(SourceError, match=rf"^{provider}: o: payload is not UTF-8"):
         PARSERS[parser](b"Ticker,Name\n\xff\xfe\x00", "o")
+
+
+def test_stooq_real_daily_file_only_the_download_days_bar_is_proven_as_traded() -> None:
+    from sources.files import parse_payloads
+    from transforms.daily_prices import daily_prices
+
+    path = FIXTURES / "prices" / "stooq_daily" / "aan.us.txt"
+    if not path.is_file():
+        pytest.skip(f"real payload {path} absent (../shared/fixtures is not checked out next to this repository)")
+    payload = [(str(path), path.read_bytes())]
+    with pytest.raises(SourceError, match=r"stooq: .*aan\.us\.txt: .*basis is unknown.*--downloaded"):
+        parse_payloads("prices", "stooq", payload, as_of=date(2030, 1, 1), ticker="AAN")
+    refused: list[str] = []
+    assert parse_payloads("prices", "stooq", payload, as_of=date(2030, 1, 1), ticker="AAN", refused=refused) == {
+        "prices": raw_dataset("prices").arrow_schema(without_stamps=True).empty_table()
+    }
+    assert len(refused) == 1 and "aan.us.txt" in refused[0]
+    # Taken as downloaded on the file's last day: only that bar is as traded; every earlier one keeps Stooq's
+    # adjusted close, flagged, with no market cap.
+    table = parse_payloads(
+        "prices", "stooq", payload, as_of=date(2030, 1, 1), ticker="AAN", downloaded=date(2030, 1, 1)
+    )
+    last = pc.max(table["prices"].column("date")).as_py()
+    table = parse_payloads("prices", "stooq", payload, as_of=date(2030, 1, 1), ticker="AAN", downloaded=last)["prices"]
+    frame = table.to_pandas()
+    frame["source"] = "stooq"
+    shares = pd.DataFrame({"ticker": ["AAN"], "filed": [pd.Timestamp("2000-01-01")], "shares": [1e6]})
+    out = daily_prices(frame, shares, last)
+    assert out["price_basis"].iloc[-1] == "none" and out["market_cap"].iloc[-1] == out["close"].iloc[-1] * 1e6
+    assert set(out["price_basis"].iloc[:-1]) == {"split_dividend"} and out["market_cap"].iloc[:-1].isna().all()
+    assert out["close"].tolist() == table.column("close").to_pylist()  # nothing guessed

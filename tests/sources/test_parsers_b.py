@@ -22,7 +22,7 @@ from sources.sec import (
     parse_submissions,
     read_companyfacts,
 )
-from sources.yahoo import adjclose_shape, parse_chart, read_chart
+from sources.yahoo import adjclose_shape, as_traded, parse_chart, read_chart
 from transforms.daily_prices import daily_prices
 from warehouse.ddl import raw_dataset
 
@@ -65,6 +65,7 @@ def chart(
     splits: dict[int, tuple[int, int]] | None = None,
     symbol: str = "SMLC",
     granularity: str = "1d",
+    market_time: int | None = -1,
 ) -> bytes:
     """A chart v8 payload: bars as (timestamp, close, adjclose) with open=high=low=close, events keyed by timestamp."""
     events = {}
@@ -82,6 +83,8 @@ def chart(
             "symbol": symbol,
             "exchangeTimezoneName": "America/New_York",
             "dataGranularity": granularity,
+            # the download: by default the last bar's time, so the payload reaches its download day
+            **({} if market_time is None else {"regularMarketTime": bars[-1][0] if market_time == -1 else market_time}),
         },
         "timestamp": [t for t, _, _ in bars],
         "events": events,
@@ -101,9 +104,20 @@ def chart(
     return json.dumps({"chart": {"result": [result], "error": None}}).encode()
 
 
-def to_mart(table: pa.Table, as_of: date) -> pd.DataFrame:
-    """The parsed bars through the daily_prices mart transform, indexed by date."""
-    frame = table.to_pandas()
+def to_mart(table: pa.Table, as_of: date, *, no_split_after_last_bar: bool = False) -> pd.DataFrame:
+    """The parsed bars brought back to as traded and through the daily_prices mart transform, indexed by date.
+
+    no_split_after_last_bar: take the download day as the last bar's, for a real payload whose ticker is known
+    (outside the payload) to have had no split between its last bar and its download day.
+    """
+    if no_split_after_last_bar:
+        last = pc.max(table.column("date"))
+        table = table.set_column(
+            table.schema.get_field_index("basis_date"), "basis_date", pa.array([last.as_py()] * table.num_rows)
+        )
+    (traded,), refused = as_traded([("own", table)])
+    assert not refused
+    frame = traded.to_pandas()
     frame["source"] = "yahoo"
     out = daily_prices(frame, NO_SHARES, as_of=as_of)
     out.index = pd.Index(out["date"].tolist(), name="date")
@@ -145,9 +159,12 @@ def test_chart_matches_the_raw_contract_and_reads_split_and_dividend() -> None:
     assert [r["date"] for r in rows] == [D1, D2, D3, D4]
     assert [r["close"] for r in rows] == [50.0, 51.0, 52.0, 53.0]  # Yahoo's values, untouched
     assert [r["split_ratio"] for r in rows] == [1.0, 1.0, 2.0, 1.0]
-    # as paid: Yahoo's 0.25 per today's share times the 2:1 split after the ex-date
-    assert [r["dividend"] for r in rows] == [0.0, 0.5, 0.0, 0.0]
+    # on Yahoo's basis, like the closes: 0.25 per share of the download day (0.50 as paid, see as_traded)
+    assert [r["dividend"] for r in rows] == [0.0, 0.25, 0.0, 0.0]
     assert {r["adjusted"] for r in rows} == {"split"}
+    assert {r["basis_date"] for r in rows} == {D4}  # regularMarketTime: the last bar's time
+    (traded,), _ = as_traded([("own", table)])
+    assert traded.column("dividend").to_pylist() == [0.0, 0.5, 0.0, 0.0]  # as paid: x the 2:1 split after it
     assert {r["ticker"] for r in rows} == {"SMLC"}
 
 
@@ -287,7 +304,7 @@ def test_real_aapl_split_dividend_and_close_are_read_straight() -> None:
 def test_real_aapl_our_adjustment_reproduces_yahoos_adjclose_shape() -> None:
     raw, _ = _aapl()
     table = parse_chart(raw, origin=AAPL.name)
-    mart = to_mart(table, as_of=date(2020, 11, 6))
+    mart = to_mart(table, as_of=date(2020, 11, 6), no_split_after_last_bar=True)  # AAPL's last split: 2020-08-31
     yahoo = adjclose_shape(raw, origin=AAPL.name)
     assert list(yahoo.index) == list(mart.index)
     ours = our_shape(mart, table)
@@ -324,7 +341,7 @@ def test_real_aapl_split_is_not_applied_twice() -> None:
         res["indicators"]["quote"][0][field].insert(0, None if field == "volume" else prev)
     res["indicators"]["adjclose"][0]["adjclose"].insert(0, None)
     table = parse_chart(json.dumps(doc).encode(), origin=AAPL.name)
-    mart = to_mart(table, as_of=date(2020, 11, 6))
+    mart = to_mart(table, as_of=date(2020, 11, 6), no_split_after_last_bar=True)  # AAPL's last split: 2020-08-31
     closes = _closes(result)
     factor = 1 - 0.205 / closes[date(2020, 11, 5)]
     before = mart.loc[date(2020, 8, 28)]
@@ -657,3 +674,97 @@ def test_real_company_tickers() -> None:
     assert tickers["MSFT"] == 789019
     assert tickers["MRVL"] == 1835632
     assert len(tickers) == len(json.loads(raw))
+
+
+# --- Yahoo, the basis of the closes (download day = meta.regularMarketTime) ------------------------------------
+
+
+def _day_stamps(days: list[date]) -> list[int]:
+    return [stamp(d) for d in days]
+
+
+# NVDA's case in small: a 2021 window downloaded on 2025-02-21 (Yahoo already divided it by the 10:1 split of
+# 2024-06-10), and a second payload of the ticker from the next session (2022-01-03) through the download day,
+# thinned to a few bars (its events cover its whole window; the span between its bars is what it vouches for).
+NVDA_OLD_DAYS = [date(2021, 12, 29), date(2021, 12, 30), date(2021, 12, 31)]
+NVDA_NEW_DAYS = [date(2022, 1, 3), date(2024, 6, 7), date(2024, 6, 10), date(2025, 2, 20), date(2025, 2, 21)]
+DOWNLOADED_NVDA = stamp(date(2025, 2, 21), time(16, 0))
+NVDA_OLD = chart(
+    [(t, c, c) for t, c in zip(_day_stamps(NVDA_OLD_DAYS), [29.9, 29.5, 29.4], strict=True)],
+    symbol="NVDA",
+    market_time=DOWNLOADED_NVDA,
+)
+NVDA_NEW = chart(
+    [(t, c, c) for t, c in zip(_day_stamps(NVDA_NEW_DAYS), [30.1, 120.9, 121.8, 140.1, 134.4], strict=True)],
+    splits={stamp(date(2024, 6, 10)): (10, 1)},
+    symbol="NVDA",
+    market_time=DOWNLOADED_NVDA,
+)
+
+
+def test_a_window_ending_before_its_download_day_is_refused_alone() -> None:
+    tables, refused = as_traded([("nvda-2021.json", parse_chart(NVDA_OLD, origin="nvda-2021.json"))])
+    assert tables == []
+    (reason,) = refused
+    assert reason.startswith("yahoo: nvda-2021.json: NVDA last bar 2021-12-31, downloaded 2025-02-21")
+    assert "\n" not in reason
+
+
+def test_a_second_payload_reaching_the_download_day_supplies_the_later_split() -> None:
+    old = parse_chart(NVDA_OLD, origin="old")
+    new = parse_chart(NVDA_NEW, origin="new")
+    tables, refused = as_traded([("old", old), ("new", new)])
+    assert refused == []
+    traded = {t.column("date").to_pylist()[0]: t for t in tables}
+    # 2021 bars: x10 (the 2024-06-10 split lies in (bar, 2025-02-21]), volume / 10
+    assert traded[NVDA_OLD_DAYS[0]].column("close").to_pylist() == pytest.approx([299.0, 295.0, 294.0])
+    assert traded[NVDA_OLD_DAYS[0]].column("volume").to_pylist() == pytest.approx([100.0] * 3)
+    # 2022-01-03 and 2024-06-07 are before the split (x10); the split day and later are as Yahoo sent them
+    assert traded[NVDA_NEW_DAYS[0]].column("close").to_pylist() == pytest.approx([301.0, 1209.0, 121.8, 140.1, 134.4])
+    assert {a for t in tables for a in t.column("adjusted").to_pylist()} == {"none"}
+    assert all(t.column("basis_date").null_count == t.num_rows for t in tables)
+
+
+def test_a_gap_between_the_payloads_is_refused_too() -> None:
+    # The later payload starts 2025-02-20: 2022-01-03 .. 2025-02-19 is covered by none, so a split could hide there.
+    late = chart([(stamp(date(2025, 2, 20)), 140.1, 140.1), (stamp(date(2025, 2, 21)), 134.4, 134.4)],
+                 symbol="NVDA", market_time=DOWNLOADED_NVDA)  # fmt: skip
+    tables, refused = as_traded([("old", parse_chart(NVDA_OLD, origin="old")), ("late", parse_chart(late, origin="l"))])
+    assert len(tables) == 1 and tables[0].column("date").to_pylist()[0] == date(2025, 2, 20)
+    assert refused and "NVDA last bar 2021-12-31, downloaded 2025-02-21" in refused[0] and "2022-01-03" in refused[0]
+
+
+def test_a_window_reaching_its_download_day_lands_with_its_own_split_undone() -> None:
+    # 4:1 on D3, downloaded on D4 (the last bar): as traded the bars before the split are 4x Yahoo's.
+    payload = chart([(stamp(D1), 25.0, 25.0), (stamp(D2), 26.0, 26.0), (stamp(D3), 27.0, 27.0),
+                     (stamp(D4), 28.0, 28.0)], splits={stamp(D3): (4, 1)})  # fmt: skip
+    (table,), refused = as_traded([("own", parse_chart(payload, origin="own"))])
+    assert refused == []
+    assert table.column("close").to_pylist() == [100.0, 104.0, 27.0, 28.0]
+
+
+def test_a_payload_without_regular_market_time_is_refused() -> None:
+    with pytest.raises(SourceError, match=r"yahoo: own: SMLC: meta\.regularMarketTime is missing.*basis .*unknown"):
+        parse_chart(chart([(stamp(D1), 10.0, 10.0)], market_time=None), origin="own")
+
+
+@pytest.mark.fixtures
+def test_real_aapl_window_of_2020_downloaded_2025_is_refused() -> None:
+    # meta.regularMarketTime 1739998801 = 2025-02-19 16:00:01 New York; the last timestamp is 2020-11-06 09:30.
+    raw = real(AAPL)
+    table = parse_chart(raw, origin=AAPL.name)
+    assert set(table.column("basis_date").to_pylist()) == {date(2025, 2, 19)}
+    tables, refused = as_traded([(AAPL.name, table)])
+    assert tables == [] and len(refused) == 1
+    assert "AAPL last bar 2020-11-06, downloaded 2025-02-19" in refused[0]
+
+
+@pytest.mark.fixtures
+def test_real_tsla_dividends_only_request_is_refused() -> None:
+    # regularMarketTime 1740171600 = 2025-02-21 16:00 New York; last bar 2023-08-11. The request asked for
+    # dividends only, so the payload holds no split events at all (not even TSLA's 2020 5:1 and 2022 3:1).
+    path = TSLA
+    table = parse_chart(real(path), origin=path.name)
+    assert pc.max(table.column("split_ratio")).as_py() == 1.0
+    tables, refused = as_traded([(path.name, table)])
+    assert tables == [] and "TSLA last bar 2023-08-11, downloaded 2025-02-21" in refused[0]

@@ -29,6 +29,7 @@ def _clean() -> dict[str, pd.DataFrame]:
                 "dividend": [0.0, 0.0, 0.25, 0.0],
                 "split_ratio": [1.0, 1.0, 1.0, 1.0],
                 "adjusted": ["none"] * 4,
+                "basis_date": [None] * 4,
             }
         ),
         "options": pd.DataFrame(

@@ -43,6 +43,8 @@ CREATE TABLE daily_prices (
     shares_outstanding DOUBLE,
     market_cap         DOUBLE,
     source             VARCHAR NOT NULL,
+    price_basis        VARCHAR NOT NULL,
+    basis_date         DATE,
     inputs_as_of DATE NOT NULL,
     PRIMARY KEY (ticker, date)
 );
@@ -53,15 +55,17 @@ COMMENT ON COLUMN daily_prices.date IS 'Trading day (NYSE calendar).';
 COMMENT ON COLUMN daily_prices.open IS 'Opening price, USD per share, as traded on that day (not adjusted).';
 COMMENT ON COLUMN daily_prices.high IS 'Intraday high, USD per share, as traded on that day (not adjusted).';
 COMMENT ON COLUMN daily_prices.low IS 'Intraday low, USD per share, as traded on that day (not adjusted).';
-COMMENT ON COLUMN daily_prices.close IS 'Closing price, USD per share, as traded on that day where the provider allows: demo closes are as traded; Yahoo closes come split-adjusted as of the download, and are converted back to as traded with the split events of the same payload (always fetched through the download day), so a split is never applied twice; Stooq closes are split- and dividend-adjusted by Stooq and kept so (adj_close = close, returns from close); Cboe history is split-adjusted with no split events in the payload, so it stays split-adjusted. The source column says which provider a row came from.';
+COMMENT ON COLUMN daily_prices.close IS 'Closing price, USD per share, as traded on that day wherever that can be proven (price_basis = ''none''); otherwise the provider''s adjusted close, as price_basis and basis_date say. Demo closes are as traded. Yahoo closes come split-adjusted through the download day and are converted back when they land, with every split known between the bar and that day; a Yahoo file whose window ends before its download day lands only with a payload of the same ticker that reaches that day. Stooq closes are split- and dividend-adjusted and Cboe history split-adjusted through the download day, with no events: only the bar on the download day''s session is as traded, unless (Cboe) as-traded rows of the ticker cover every session up to the download day. The source column says which provider a row came from.';
 COMMENT ON COLUMN daily_prices.volume IS 'Shares traded that day (fractional only where the provider adjusted volume).';
 COMMENT ON COLUMN daily_prices.dividend IS 'Cash dividend per share going ex on this day, USD; 0 when none.';
 COMMENT ON COLUMN daily_prices.split_ratio IS 'Shares after per share before for a split effective this day (4-for-1 is 4.0, 1-for-10 reverse is 0.1); 1 when none.';
 COMMENT ON COLUMN daily_prices.adj_close IS 'Close adjusted for all splits and dividends up to the run''s as_of (CRSP-style backward adjustment): equals close on the latest day. Each dividend scales earlier prices by (1 - dividend / previous close), as Yahoo and CRSP do, so adj_close ratios are total returns with the dividend reinvested at the previous close.';
 COMMENT ON COLUMN daily_prices.return_1d IS 'Total return from the previous trading day''s close, as a fraction: (close + dividend) x split_ratio / previous close - 1 (CRSP''s holding-period return); null on a ticker''s first day.';
-COMMENT ON COLUMN daily_prices.shares_outstanding IS 'Common shares outstanding known on this day: the latest SEC cover-page count filed on or before it, scaled by splits effective after that filing. Null before the first filing.';
-COMMENT ON COLUMN daily_prices.market_cap IS 'Market capitalisation, USD: close x shares_outstanding. Null where shares outstanding are unknown.';
+COMMENT ON COLUMN daily_prices.shares_outstanding IS 'Common shares outstanding known on this day: the latest SEC cover-page count filed on or before it, scaled by splits effective after that filing. Null before the first filing, and where the close is not proven as traded (price_basis other than ''none'').';
+COMMENT ON COLUMN daily_prices.market_cap IS 'Market capitalisation, USD: close x shares_outstanding. Null where shares outstanding are unknown or the close is not proven as traded (price_basis other than ''none'').';
 COMMENT ON COLUMN daily_prices.source IS 'Provider of the price bar (demo, yahoo, stooq, cboe, files).';
+COMMENT ON COLUMN daily_prices.price_basis IS 'What open, high, low, close, volume and dividend still include: ''none'' when as traded; ''split'' or ''split_dividend'' when the provider adjusted them and the splits (and dividends) between the bar and basis_date cannot be proven, in which case shares_outstanding and market_cap are null.';
+COMMENT ON COLUMN daily_prices.basis_date IS 'The day through which the provider adjusted this row (its download day) where price_basis is not ''none''; null for as-traded rows.';
 
 CREATE TABLE risk_free (
     series VARCHAR NOT NULL,

@@ -37,6 +37,7 @@ CREATE TABLE raw.prices (
     dividend    DOUBLE    NOT NULL,   -- cash dividend per share going ex on this date, 0 if none
     split_ratio DOUBLE    NOT NULL,   -- new shares per old share effective this date (4:1 -> 4.0), 1 if none
     adjusted    VARCHAR   NOT NULL,   -- what OHLC already include: 'none' (as traded), 'split', 'split_dividend'
+    basis_date  DATE,                 -- the day through which the provider applied `adjusted` (its download day); null for 'none'
     batch_id    VARCHAR   NOT NULL,
     source      VARCHAR   NOT NULL,
     loaded_at   TIMESTAMP NOT NULL,

@@ -12,7 +12,7 @@ FROM raw.constituents;
 CREATE OR REPLACE VIEW staging.prices AS
 SELECT upper(trim(ticker)) AS ticker, date, open, high, low, close, volume,
        coalesce(dividend, 0.0) AS dividend, coalesce(nullif(split_ratio, 0.0), 1.0) AS split_ratio,
-       adjusted, source, batch_id
+       adjusted, basis_date, source, batch_id
 FROM raw.prices;
 
 CREATE OR REPLACE VIEW staging.companies AS
