@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import logging
 import math
 import re
 from collections import Counter
@@ -14,6 +15,8 @@ import pyarrow as pa
 from sources.base import SourceError
 from sources.payload import contract, decode_text
 
+log = logging.getLogger("eea.sources.ishares")
+
 PROVIDER = "ishares"
 EQUITY = "Equity"
 # iShares' exchange for holdings that do not trade (CVRs, escrows, private placements of acquired names).
@@ -21,6 +24,12 @@ UNLISTED_EXCHANGE = "NO MARKET (E.G. UNLISTED)"
 # Keys of Holdings.left_out besides the non-equity asset classes, which are counted under their own name.
 NO_TICKER = "no ticker"
 UNLISTED = "unlisted"
+# A dividend declared and not yet paid, listed beside the company's share line, often under the same ticker
+# (e.g. 'NEXPOINT STRATEGIC CASH ACCRUAL'): cash owed to the fund, not a holding of shares.
+CASH_ACCRUAL = "cash accrual"
+# A holding line repeated word for word: one holding, kept once.
+REPEATED = "repeated line"
+_ACCRUAL_NAME = "CASH ACCRUAL"
 
 # Exchange names as iShares has spelled them over the years (compared case-folded, whitespace collapsed) ->
 # the short names the demo source and the companies dataset use. A spelling not listed here is kept as the
@@ -77,9 +86,10 @@ class Holdings:
     """One parsed holdings file: the raw `constituents` rows, the as-of date used, and what was left out.
 
     `file_as_of` is the date in the banner (None when the file has none); it wins over the caller's date.
-    `left_out` counts rows not in the table: non-equity rows by asset class ('Cash', 'Futures', ...),
-    equity rows with ticker '-' or empty under 'no ticker', and equity rows on iShares' 'NO MARKET
-    (E.G. UNLISTED)' exchange under 'unlisted'.
+    `left_out` counts rows not in the table: lines whose name says 'CASH ACCRUAL' (of any asset class) under
+    'cash accrual', other non-equity rows by asset class ('Cash', 'Futures', ...), equity rows with ticker '-'
+    or empty under 'no ticker', equity rows on iShares' 'NO MARKET (E.G. UNLISTED)' exchange under 'unlisted',
+    and second copies of a holding line repeated word for word under 'repeated line'.
     """
 
     table: pa.Table
@@ -169,11 +179,18 @@ def read_holdings(
     columns: dict[str, list[object]] = {name: [] for name in ("ticker", "name", "sector", "exchange", *_NUMERIC)}
     left_out: Counter[str] = Counter()
     bad: list[str] = []
-    lines_of: dict[str, list[int]] = {}
+    # The first share line of each ticker (line number, stripped fields), and tickers with a second, different one.
+    first_of: dict[str, tuple[int, list[str]]] = {}
+    conflicts: dict[str, tuple[list[int], list[str]]] = {}
     for row in reader:
         line = start + reader.line_num
         if len(row) != len(header):
             bad.append(f"line {line} ({len(row)} fields, header has {len(header)})")
+            continue
+        # Checked before the asset class: iShares files accruals as 'Equity' or as 'Cash', and under the company's
+        # own ticker, which would otherwise collide with its share line.
+        if _ACCRUAL_NAME in " ".join(row[at["name"]].upper().split()):
+            left_out[CASH_ACCRUAL] += 1
             continue
         asset_class = row[at["asset_class"]].strip()
         if asset_class.casefold() != EQUITY.casefold():
@@ -193,7 +210,16 @@ def read_holdings(
         except ValueError as exc:
             bad.append(f"line {line} ({exc})")
             continue
-        lines_of.setdefault(ticker, []).append(line)
+        fields = [value.strip() for value in row]
+        if ticker in first_of:
+            first_line, first_fields = first_of[ticker]
+            if fields == first_fields:
+                left_out[REPEATED] += 1
+            else:
+                differ = [header[i] for i, (a, b) in enumerate(zip(first_fields, fields, strict=True)) if a != b]
+                conflicts.setdefault(ticker, ([first_line], differ))[0].append(line)
+            continue
+        first_of[ticker] = (line, fields)
         columns["ticker"].append(ticker)
         columns["name"].append(_text(row[at["name"]]))
         columns["sector"].append(_text(row[at["sector"]]))
@@ -202,10 +228,17 @@ def read_holdings(
             columns[name].append(value)
     if bad:
         raise SourceError(f"{PROVIDER}: {origin}: {len(bad)} malformed row(s), first: {'; '.join(bad[:_SHOWN])}")
-    # Share classes have distinct tickers (e.g. LGF.A / LGF.B); one ticker twice would break the key.
-    duplicated = [f"{t} (lines {', '.join(map(str, ls))})" for t, ls in lines_of.items() if len(ls) > 1]
-    if duplicated:
-        raise SourceError(f"{PROVIDER}: {origin}: duplicated ticker(s) {'; '.join(duplicated[:_SHOWN])}")
+    # Share classes have distinct tickers (e.g. LGF.A / LGF.B). Two different share lines under one ticker are two
+    # claims about one holding; picking either would be a guess, so the file is refused.
+    if conflicts:
+        shown = [
+            f"{t} (lines {', '.join(map(str, ls))} differ in {', '.join(differ)})"
+            for t, (ls, differ) in list(conflicts.items())[:_SHOWN]
+        ]
+        raise SourceError(
+            f"{PROVIDER}: {origin}: ticker(s) listed twice as shares with different data, cannot tell which is "
+            f"right: {'; '.join(shown)}"
+        )
     n = len(columns["ticker"])
     table = pa.table(
         {
@@ -217,6 +250,14 @@ def read_holdings(
         },
         schema=_schema(),
     )
+    log.info(
+        "%s: %s: %d holdings as of %s; left out: %s",
+        PROVIDER,
+        origin,
+        n,
+        snapshot,
+        ", ".join(f"{reason} {count}" for reason, count in sorted(left_out.items())) or "none",
+    )
     return Holdings(table=table, as_of=snapshot, file_as_of=file_as_of, left_out=dict(left_out))
 
 
@@ -226,9 +267,9 @@ def parse_holdings(
     """An iShares holdings CSV -> (raw `constituents` rows of listed equities, the as-of date they are stamped with).
 
     The banner's 'Fund Holdings as of' date wins over `as_of` when both exist (the file knows its own date) and
-    is the one returned; a file without a banner needs `as_of`. Non-equity rows, '-' tickers and unlisted
-    holdings are left out (read_holdings counts them). Malformed rows, duplicated tickers and HTML bodies
-    raise SourceError.
+    is the one returned; a file without a banner needs `as_of`. Non-equity rows, cash accruals, '-' tickers,
+    unlisted holdings and word-for-word repeats are left out (read_holdings counts them). Malformed rows, a
+    ticker with two different share lines and HTML bodies raise SourceError.
     """
     holdings = read_holdings(payload, origin=origin, as_of=as_of, index_name=index_name)
     return holdings.table, holdings.as_of

@@ -23,6 +23,12 @@ _TARGET = re.compile(
     re.IGNORECASE,
 )
 _PARTITION = re.compile(r"^--\s*partition:\s*(\w+)\s*$", re.MULTILINE)
+_ARRIVAL = re.compile(r"^--\s*arrival:\s*(\w+)\s*$", re.MULTILINE)
+# How a raw dataset's rows arrive (the `-- arrival:` line of raw.sql): about the same rows every day, or when
+# events (filings, calls, estimate revisions) happen. Every raw table must say which.
+DENSE = "dense"
+SPARSE = "sparse"
+ARRIVALS = (DENSE, SPARSE)
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class TableDef:
     key: tuple[str, ...]
     partition: str | None
     is_view: bool
+    arrival: str | None = None  # raw tables only: DENSE or SPARSE
 
     @property
     def schema(self) -> str:
@@ -98,6 +105,7 @@ def load_layer(layer: str) -> dict[str, TableDef]:
     text = (SCHEMA_DIR / f"{layer}.sql").read_text()
     grouped: dict[str, list[str]] = {}
     partitions: dict[str, str] = {}
+    arrivals: dict[str, str] = {}
     pending_partition: str | None = None
     for stmt in duckdb.extract_statements(text):
         sql = stmt.query.strip()
@@ -112,6 +120,13 @@ def load_layer(layer: str) -> dict[str, TableDef]:
         if create and pending_partition:
             partitions[create.group(1)] = pending_partition
             pending_partition = None
+        arrival = _ARRIVAL.search(chunk)
+        if create and arrival:
+            if arrival.group(1) not in ARRIVALS:
+                raise ValueError(
+                    f"{layer}.sql: {create.group(1)} has arrival {arrival.group(1)!r}; it must be one of {ARRIVALS}"
+                )
+            arrivals[create.group(1)] = arrival.group(1)
     con = _scratch(layer)
     schema = SCHEMA_OF_LAYER[layer]
     out: dict[str, TableDef] = {}
@@ -139,8 +154,13 @@ def load_layer(layer: str) -> dict[str, TableDef]:
             key=tuple(keys[0][0]) if keys else (),
             partition=partitions.get(name),
             is_view=is_view,
+            arrival=arrivals.get(name),
         )
     con.close()
+    if layer == "raw":
+        undeclared = sorted(name for name, t in out.items() if not t.is_view and t.arrival is None)
+        if undeclared:
+            raise ValueError(f"raw.sql: no `-- arrival: dense|sparse` line for {', '.join(undeclared)}")
     return out
 
 

@@ -23,13 +23,15 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.expectations.row_conditions import Column as GxColumn
 
 from transforms.calendar import trading_days
-from warehouse.ddl import STAMP_COLUMNS, TableDef, raw_dataset
+from warehouse.ddl import SPARSE, STAMP_COLUMNS, TableDef, raw_dataset
 
 CRITICAL = "critical"
 WARNING = "warning"
 SEVERITIES = (CRITICAL, WARNING)
 # Datasets a trading day cannot go without: an empty batch means the source broke.
 DAILY_DATASETS = frozenset({"prices", "options", "rates"})
+# A sparse dataset's batch over this many times the last good one is flagged (a warning, never quarantine).
+SPARSE_SURGE = 10.0
 # Columns checked against the NYSE calendar; rates follow the bond market's calendar, so they are not.
 TRADING_DATE_COLUMNS = {"prices": "date", "options": "trade_date"}
 # A daily dataset whose newest row is more than this many sessions behind as_of is stale.
@@ -254,20 +256,7 @@ def _expectations(
     empty_severity = CRITICAL if dataset in DAILY_DATASETS else WARNING
     exps.append(gxe.ExpectTableRowCountToBeBetween(min_value=1, meta=m(empty_severity, "not empty")))
     if last_good_rows is not None and last_good_rows > 0:
-        exps.append(
-            gxe.ExpectTableRowCountToBeBetween(
-                min_value=math.ceil(0.5 * last_good_rows),
-                max_value=math.floor(2 * last_good_rows),
-                meta=m(WARNING, f"0.5x-2x of last good {last_good_rows}"),
-            )
-        )
-        exps.append(
-            gxe.ExpectTableRowCountToBeBetween(
-                min_value=math.ceil(0.1 * last_good_rows),
-                max_value=math.floor(10 * last_good_rows),
-                meta=m(CRITICAL, f"0.1x-10x of last good {last_good_rows}"),
-            )
-        )
+        exps += _row_count_expectations(table, last_good_rows, m)
     for col in table.columns:
         if not col.nullable and col.name in present:
             exps.append(gxe.ExpectColumnValuesToNotBeNull(column=col.name, meta=m(CRITICAL)))
@@ -323,6 +312,36 @@ def _expectations(
             )
         )
     return exps
+
+
+def _row_count_expectations(table: TableDef, last_good_rows: int, m: Any) -> list[Any]:
+    """This batch's rows against those expected from the last good batch, as the dataset's arrival allows.
+
+    Dense datasets (raw.sql `-- arrival: dense`) bring about the same rows every day: outside 0.5x-2x is a
+    warning, outside 0.1x-10x a broken source, so critical. Sparse ones come with events (one 10-K on a quiet
+    day, thousands of facts in earnings season): any day at or under the last good batch's size is legitimate,
+    so there is no floor at all, and a day over 10x of it is a warning only, since a busy filing day after a
+    quiet one is legitimate too. Their keys, nulls, ranges and dates stay critical.
+    """
+    if table.arrival == SPARSE:
+        return [
+            gxe.ExpectTableRowCountToBeBetween(
+                max_value=math.floor(SPARSE_SURGE * last_good_rows),
+                meta=m(WARNING, f"sparse: at most {SPARSE_SURGE:g}x of last good {last_good_rows}"),
+            )
+        ]
+    return [
+        gxe.ExpectTableRowCountToBeBetween(
+            min_value=math.ceil(0.5 * last_good_rows),
+            max_value=math.floor(2 * last_good_rows),
+            meta=m(WARNING, f"0.5x-2x of last good {last_good_rows}"),
+        ),
+        gxe.ExpectTableRowCountToBeBetween(
+            min_value=math.ceil(0.1 * last_good_rows),
+            max_value=math.floor(10 * last_good_rows),
+            meta=m(CRITICAL, f"0.1x-10x of last good {last_good_rows}"),
+        ),
+    ]
 
 
 def _range_expectations(dataset: str, present: set[str], m: Any) -> list[Any]:

@@ -185,3 +185,39 @@ def test_a_refused_yahoo_file_is_reported_and_the_others_land(demo_env: Path, tm
         assert con.execute("SELECT count(*) FROM daily_prices WHERE ticker = 'SMLC'").fetchone() == (0,)
     finally:
         con.close()
+
+
+def test_holdings_with_a_cash_accrual_load_and_a_true_conflict_is_refused(
+    demo_env: Path, tmp_path: Path, capsys
+) -> None:
+    from tests.sources.test_ishares_accruals import (
+        ALPHA,
+        SPECIAL,
+        SPECIAL_ACCRUAL,
+        SPECIAL_CONFLICT,
+        USD_CASH,
+        holdings_file,
+    )
+
+    conflict = tmp_path / "IWM_conflict.csv"
+    conflict.write_bytes(holdings_file([ALPHA, SPECIAL, SPECIAL_CONFLICT, USD_CASH]))
+    assert main(["load", "constituents", "--source", "ishares", "--as-of", "2025-12-15", str(conflict)]) == 1
+    err = capsys.readouterr().err
+    # One line for the user (Prefect may print its own warnings before it), naming source, file, ticker and lines.
+    refusal = [line for line in err.splitlines() if line.startswith("eea: nothing was loaded:")]
+    assert len(refusal) == 1 and refusal[0].startswith("eea: nothing was loaded: ishares: "), err
+    assert "IWM_conflict.csv" in refusal[0] and "SPCL (lines 12, 13 differ in" in refusal[0]
+
+    accrual = tmp_path / "IWM_accrual.csv"
+    accrual.write_bytes(holdings_file([ALPHA, SPECIAL, SPECIAL_ACCRUAL, USD_CASH]))
+    assert main(["load", "constituents", "--source", "ishares", "--as-of", "2025-12-15", str(accrual)]) == 0
+    con = connect_readonly(demo_env)
+    try:
+        members = con.execute(
+            "SELECT ticker, weight, valid_from FROM index_membership WHERE valid_to IS NULL ORDER BY ticker"
+        ).fetchall()
+        raw = con.execute("SELECT shares_held, market_value FROM raw.constituents WHERE ticker = 'SPCL'").fetchall()
+    finally:
+        con.close()
+    assert members == [("ALPH", 0.41, date(2025, 12, 15)), ("SPCL", 0.14, date(2025, 12, 15))]
+    assert raw == [(2205012.0, 84120335.04)]

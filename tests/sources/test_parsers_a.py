@@ -184,10 +184,14 @@ def test_ishares_exchange_spellings_normalised(spelling: str, short: str | None)
     assert table.column("exchange").to_pylist() == [short]
 
 
-def test_ishares_duplicated_ticker_is_refused_by_name() -> None:
-    rows = [ISHARES_ROWS[0], ISHARES_ROWS[2], ISHARES_ROWS[0]]
+def test_ishares_duplicated_ticker_with_different_data_is_refused_by_name() -> None:
+    rows = [ISHARES_ROWS[0], ISHARES_ROWS[2], ISHARES_ROWS[0].replace('"1.93"', '"1.94"')]
     # Banner (6 lines) + header puts the data rows on lines 8, 9, 10.
-    with pytest.raises(SourceError, match=r"ishares: dup\.csv: duplicated ticker\(s\) AAA \(lines 8, 10\)"):
+    with pytest.raises(
+        SourceError,
+        match=r"ishares: dup\.csv: ticker\(s\) listed twice as shares with different data, cannot tell which is "
+        r"right: AAA \(lines 8, 10 differ in weight \(%\)\)",
+    ):
         parse_holdings(holdings_csv(rows), origin="dup.csv")
 
 

@@ -386,8 +386,10 @@ CASES = [
         "estimates",
         lambda f: pd.concat([f.assign(fiscal_year=f["fiscal_year"] + i) for i in range(0, 40, 3)], ignore_index=True),
         {"last_good_rows": 3},
-        "[0.1x-10x",
-        CRITICAL,
+        # Estimates arrive with events (sparse): a file of the whole universe after a 3-row revision is flagged,
+        # not quarantined.
+        "[sparse: at most 10x",
+        WARNING,
         "42",
     ),
     ("transcripts-null-text", "transcripts", _set("text", 0, None), {}, "not_be_null(text)", CRITICAL, "AAA"),
@@ -443,3 +445,113 @@ def test_docs_are_built(tmp_path) -> None:
     report = _run("rates", CLEAN["rates"], docs_dir=tmp_path / "docs")
     assert report.passed
     assert (tmp_path / "docs" / "index.html").exists()
+
+
+# --- Row count against the last good batch, by how the dataset arrives ----------------------------------------
+
+
+def _one_10k(facts: int, filed: date, cik: int = 1003, ticker: str = "CCC") -> pd.DataFrame:
+    """One 10-K's facts, all filed on one day: `facts` distinct duration concepts for fiscal 2024."""
+    return pd.DataFrame(
+        {
+            "cik": [cik] * facts,
+            "ticker": [ticker] * facts,
+            "taxonomy": ["us-gaap"] * facts,
+            "concept": [f"Concept{i:03d}" for i in range(facts)],
+            "unit": ["USD"] * facts,
+            "period_start": [date(2024, 1, 1)] * facts,
+            "period_end": [date(2024, 12, 31)] * facts,
+            "value": [1.0e6 + i for i in range(facts)],
+            "fiscal_year": [2024] * facts,
+            "fiscal_period": ["FY"] * facts,
+            "form": ["10-K"] * facts,
+            "filed": [filed] * facts,
+            "accession": [f"{cik}-24-1"] * facts,
+            "frame": [None] * facts,
+        }
+    )
+
+
+# The seed: 3,000 facts over 10 filed dates (earnings season: 10 days of 300 facts each). The flow's expected rows
+# (flows/datasets._last_good_rows) are the last good batch's rows per partition times this batch's partitions:
+# 3,000 / 10 * 1 = 300 for a batch filed on one day. 27 facts is 9% of that, under the old critical floor of
+# ceil(0.1 * 300) = 30.
+SEED_FACTS, SEED_FILED_DAYS = 3_000, 10
+EXPECTED_FROM_SEED = round(SEED_FACTS / SEED_FILED_DAYS * 1)
+
+
+def test_a_single_10k_after_a_big_seed_passes() -> None:
+    assert EXPECTED_FROM_SEED == 300
+    batch = _one_10k(27, filed=date(2024, 12, 23))
+    report = _run("fundamentals", batch, last_good_rows=EXPECTED_FROM_SEED)
+    assert report.passed, report.summary()
+    # No row-count expectation can fail on a quiet day of a sparse dataset: not at critical, not as a warning.
+    assert [r for r in report.failures() if "last good" in r["expectation"]] == []
+
+
+def test_a_busy_filing_day_after_a_quiet_one_passes_with_a_warning() -> None:
+    # The mirror case: the last good batch was one 10-K (27 facts); today 12 filers report, 12 x 27 = 324 rows,
+    # 12x the last good. Legitimate in earnings season: flagged, never quarantined.
+    batch = pd.concat(
+        [_one_10k(27, filed=date(2024, 12, 23), cik=2000 + i, ticker=f"T{i:02d}") for i in range(12)],
+        ignore_index=True,
+    )
+    report = _run("fundamentals", batch, last_good_rows=27)
+    assert report.passed, report.summary()
+    warned = [r["expectation"] for r in report.failures(WARNING) if "last good" in r["expectation"]]
+    assert warned == ["expect_table_row_count_to_be_between() [sparse: at most 10x of last good 27]"]
+
+
+@pytest.mark.parametrize("dataset", ["fundamentals", "shares_outstanding", "estimates", "transcripts"])
+def test_sparse_datasets_have_no_row_count_floor(dataset: str) -> None:
+    one_row = CLEAN[dataset].iloc[:1]
+    report = _run(dataset, one_row, last_good_rows=10_000)
+    assert report.passed, report.summary()
+    assert [r for r in report.failures() if "last good" in r["expectation"]] == []
+
+
+def test_a_prices_day_of_one_percent_is_still_quarantined() -> None:
+    # Prices arrive densely: 2,000 members a day. A day of 20 bars (1%) means the source broke.
+    usual = 2_000
+    day = pd.DataFrame(
+        {
+            "ticker": [f"T{i:03d}" for i in range(usual // 100)],
+            "date": [AS_OF] * (usual // 100),
+            "open": [10.0] * 20,
+            "high": [11.0] * 20,
+            "low": [9.0] * 20,
+            "close": [10.5] * 20,
+            "volume": [1000.0] * 20,
+            "dividend": [0.0] * 20,
+            "split_ratio": [1.0] * 20,
+            "adjusted": ["none"] * 20,
+        }
+    )
+    report = _run("prices", day, last_good_rows=usual)
+    assert not report.passed
+    critical = [r["expectation"] for r in report.failures(CRITICAL)]
+    assert critical == ["expect_table_row_count_to_be_between() [0.1x-10x of last good 2000]"], report.summary()
+
+
+@pytest.mark.parametrize("dataset", ["prices", "options", "rates", "constituents", "companies"])
+def test_dense_datasets_keep_the_critical_floor(dataset: str) -> None:
+    report = _run(dataset, CLEAN[dataset].iloc[:1], last_good_rows=100)
+    assert not report.passed
+    assert any("[0.1x-10x of last good 100]" in r["expectation"] for r in report.failures(CRITICAL))
+
+
+def test_every_raw_dataset_declares_how_it_arrives() -> None:
+    from warehouse.ddl import DENSE, SPARSE, load_layer
+
+    arrivals = {name: t.arrival for name, t in load_layer("raw").items()}
+    assert arrivals == {
+        "constituents": DENSE,
+        "prices": DENSE,
+        "companies": DENSE,
+        "shares_outstanding": SPARSE,
+        "fundamentals": SPARSE,
+        "estimates": SPARSE,
+        "transcripts": SPARSE,
+        "options": DENSE,
+        "rates": DENSE,
+    }

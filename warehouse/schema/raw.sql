@@ -3,9 +3,15 @@
 -- these types. Rows land in the Parquet lake (lake/raw/<dataset>/<part>=<date>/),
 -- one file set per batch; the catalog exposes the current files as views.
 -- Every row carries batch_id, source and loaded_at. The `-- partition:` line
--- names the date column that partitions the dataset in the lake.
+-- names the date column that partitions the dataset in the lake. The
+-- `-- arrival:` line says how its rows arrive, which the gate's row-count check
+-- follows: `dense` (about the same rows every day: a day far smaller than the
+-- last good batch means the source broke) or `sparse` (event-driven: filings,
+-- calls and estimate revisions come when they come, so one 10-K on a quiet day
+-- is as legitimate as thousands of facts in earnings season).
 
 -- partition: as_of
+-- arrival: dense
 CREATE TABLE raw.constituents (
     index_name   VARCHAR   NOT NULL,  -- 'russell_2000' (small caps) or 'large_cap' (the large-cap universe)
     as_of        DATE      NOT NULL,  -- snapshot date of the holdings file
@@ -26,6 +32,7 @@ CREATE TABLE raw.constituents (
 );
 
 -- partition: date
+-- arrival: dense
 CREATE TABLE raw.prices (
     ticker      VARCHAR   NOT NULL,
     date        DATE      NOT NULL,   -- trading day (XNYS)
@@ -45,6 +52,7 @@ CREATE TABLE raw.prices (
 );
 
 -- partition: as_of
+-- arrival: dense
 CREATE TABLE raw.companies (
     cik             BIGINT    NOT NULL,
     as_of           DATE      NOT NULL,  -- date the reference data was read
@@ -61,6 +69,7 @@ CREATE TABLE raw.companies (
 );
 
 -- partition: filed
+-- arrival: sparse
 CREATE TABLE raw.shares_outstanding (
     cik        BIGINT    NOT NULL,
     ticker     VARCHAR,
@@ -76,6 +85,7 @@ CREATE TABLE raw.shares_outstanding (
 );
 
 -- partition: filed
+-- arrival: sparse
 CREATE TABLE raw.fundamentals (
     cik            BIGINT    NOT NULL,
     ticker         VARCHAR,
@@ -100,6 +110,7 @@ CREATE TABLE raw.fundamentals (
 );
 
 -- partition: as_of
+-- arrival: sparse
 CREATE TABLE raw.estimates (
     ticker       VARCHAR   NOT NULL,
     fiscal_year  INTEGER   NOT NULL,
@@ -115,6 +126,7 @@ CREATE TABLE raw.estimates (
 );
 
 -- partition: call_date
+-- arrival: sparse
 CREATE TABLE raw.transcripts (
     ticker         VARCHAR   NOT NULL,
     call_date      DATE      NOT NULL,
@@ -130,6 +142,7 @@ CREATE TABLE raw.transcripts (
 );
 
 -- partition: trade_date
+-- arrival: dense
 CREATE TABLE raw.options (
     underlying       VARCHAR   NOT NULL,
     trade_date       DATE      NOT NULL,
@@ -152,6 +165,7 @@ CREATE TABLE raw.options (
 );
 
 -- partition: date
+-- arrival: dense
 CREATE TABLE raw.rates (
     series    VARCHAR   NOT NULL,  -- FRED series id, e.g. 'DGS10'
     date      DATE      NOT NULL,
