@@ -41,6 +41,7 @@ def bars(rows: list[tuple[str, date, float]]) -> pa.Table:
         "dividend": [0.0 for _ in rows],
         "split_ratio": [1.0 for _ in rows],
         "adjusted": ["none" for _ in rows],
+        "basis_date": [None for _ in rows],
     }
     return pa.table(cols).cast(schema)
 

@@ -525,6 +525,7 @@ def test_a_prices_day_of_one_percent_is_still_quarantined() -> None:
             "dividend": [0.0] * 20,
             "split_ratio": [1.0] * 20,
             "adjusted": ["none"] * 20,
+            "basis_date": [None] * 20,
         }
     )
     report = _run("prices", day, last_good_rows=usual)
