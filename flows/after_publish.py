@@ -19,7 +19,9 @@ def _chart(ctx: RunContext) -> Path | None:
 
     if "eea" not in ctx.cache:
         return None
-    return publish_headline(ctx.cache["eea"].index, ctx.settings.data_dir, ctx.as_of)
+    # Which datasets are simulated was read from the published rows' source when the run published.
+    synthetic = ctx.run.synthetic_datasets or ()
+    return publish_headline(ctx.cache["eea"].index, ctx.settings.data_dir, ctx.as_of, synthetic)
 
 
 def _export(ctx: RunContext) -> Path | None:

@@ -10,12 +10,14 @@ import base64
 import contextlib
 import io
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from sources.base import DATASETS
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,39 @@ HEADLINE_INDEX = "russell_2000"
 TITLES = {"russell_2000": "Russell 2000 (small caps)", "large_cap": "Large-cap universe"}
 # Years of actual history drawn before the forward years.
 HISTORY_YEARS = 6
+# Said on every output built on rows from the built-in demo market (pipeline_runs.synthetic_datasets).
+SYNTHETIC_LABEL = "SYNTHETIC DEMO MARKET - not real data"
+WATERMARK = "SIMULATED DATA"
+# With simulated constituents the index is the demo's own, not the Russell 2000: the title says so.
+SYNTHETIC_TITLES = {
+    "russell_2000": "Demo small-cap index (simulated)",
+    "large_cap": "Demo large-cap universe (simulated)",
+}
+
+
+def synthetic_detail(datasets: Sequence[str]) -> str | None:
+    """Which datasets are simulated, as a sentence; None when none is (a warehouse of real providers only)."""
+    if not datasets:
+        return None
+    if set(DATASETS) <= set(datasets):
+        return (
+            "Every dataset comes from the built-in demo market, a simulated market: no real company, price or filing."
+        )
+    return (
+        "These datasets come from the built-in demo market, a simulated market, and everything built on them is "
+        f"simulated: {', '.join(sorted(datasets))}."
+    )
+
+
+def headline_title(index_name: str, as_of: date, synthetic: Sequence[str] = ()) -> str:
+    """The chart's title: the index and date; on demo data the synthetic label first, on its own line."""
+    names = SYNTHETIC_TITLES if "constituents" in synthetic else TITLES
+    title = f"{names.get(index_name, index_name)}: what the price implies, as of {as_of.isoformat()}"
+    if not synthetic:
+        return title
+    # A mixed warehouse names its simulated datasets on the chart itself, so a crop of it still says which.
+    partial = "" if set(DATASETS) <= set(synthetic) else f" (simulated: {', '.join(sorted(synthetic))})"
+    return f"{SYNTHETIC_LABEL}{partial}\n{title}"
 
 
 def headline_table(index: pd.DataFrame, index_name: str = HEADLINE_INDEX, min_share: float = 0.5) -> pd.DataFrame:
@@ -52,8 +87,11 @@ def headline_table(index: pd.DataFrame, index_name: str = HEADLINE_INDEX, min_sh
     return table.sort_index()
 
 
-def figure_png(draw: Callable[[Any], None], size: tuple[float, float], dpi: int = 100) -> bytes:
-    """Run `draw(fig)` on a fresh Agg figure and return it as PNG bytes; the figure is always closed."""
+def figure_png(
+    draw: Callable[[Any], None], size: tuple[float, float], dpi: int = 100, text: dict[str, str] | None = None
+) -> bytes:
+    """Run `draw(fig)` on a fresh Agg figure and return it as PNG bytes (with `text` as PNG text chunks); the
+    figure is always closed."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -64,14 +102,21 @@ def figure_png(draw: Callable[[Any], None], size: tuple[float, float], dpi: int 
         draw(fig)
         fig.tight_layout()
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", metadata={"Software": None})
+        fig.savefig(buf, format="png", metadata={"Software": None, **(text or {})})
         return buf.getvalue()
     finally:
         plt.close(fig)
 
 
-def render_png(table: pd.DataFrame, title: str, as_of: date) -> bytes:
-    """The chart as PNG bytes: one line per series, one point per fiscal year, ROA in percent."""
+def render_png(
+    table: pd.DataFrame, as_of: date, synthetic: Sequence[str] = (), index_name: str = HEADLINE_INDEX
+) -> bytes:
+    """The chart as PNG bytes: one line per series, one point per fiscal year, ROA in percent.
+
+    `synthetic`: the datasets of the warehouse that hold demo rows. With any, the title opens with SYNTHETIC_LABEL,
+    a watermark crosses the plot, and the PNG's Title and Description text chunks say so too.
+    """
+    title = headline_title(index_name, as_of, synthetic)
     from matplotlib.ticker import MaxNLocator, PercentFormatter
 
     def draw(fig: Any) -> None:
@@ -84,11 +129,24 @@ def render_png(table: pd.DataFrame, title: str, as_of: date) -> bytes:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("Fiscal year")
         ax.set_ylabel("Return on assets")
-        ax.set_title(f"{title}: what the price implies, as of {as_of.isoformat()}")
+        if synthetic:
+            label, _, rest = title.partition("\n")
+            ax.set_title(rest)
+            fig.suptitle(label, color="#b3262d", fontweight="bold", fontsize=14)
+            ax.text(
+                0.5, 0.5, WATERMARK, transform=ax.transAxes, rotation=25, fontsize=44, fontweight="bold",
+                color="#b3262d", alpha=0.13, ha="center", va="center", zorder=0,
+            )  # fmt: skip
+        else:
+            ax.set_title(title)
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best", frameon=False)
 
-    return figure_png(draw, (9, 5), dpi=110)
+    text = {"Title": title.replace("\n", ": ")}
+    detail = synthetic_detail(synthetic)
+    if detail:
+        text["Description"] = f"{SYNTHETIC_LABEL}. {detail}"
+    return figure_png(draw, (9, 5), dpi=110, text=text)
 
 
 def markdown_table(table: pd.DataFrame) -> str:
@@ -102,13 +160,16 @@ def markdown_table(table: pd.DataFrame) -> str:
     return "\n".join([header, rule, *body])
 
 
-def publish_headline(index: pd.DataFrame, data_dir: Path, as_of: date) -> Path | None:
-    """Write reports/eea_headline_<as_of>.png (and eea_headline.png, the latest) and create the run's artifacts."""
+def publish_headline(index: pd.DataFrame, data_dir: Path, as_of: date, synthetic: Sequence[str] = ()) -> Path | None:
+    """Write reports/eea_headline_<as_of>.png (and eea_headline.png, the latest) and create the run's artifacts.
+
+    `synthetic`: the raw datasets of the published warehouse holding demo rows (labelled on the chart).
+    """
     table = headline_table(index)
     if table.empty:
         log.warning("headline chart: no %s rows in eea_index; no chart this run", HEADLINE_INDEX)
         return None
-    png = render_png(table, TITLES[HEADLINE_INDEX], as_of)
+    png = render_png(table, as_of, synthetic)
     folder = data_dir / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"eea_headline_{as_of.isoformat()}.png"
@@ -119,10 +180,14 @@ def publish_headline(index: pd.DataFrame, data_dir: Path, as_of: date) -> Path |
     tmp.write_bytes(png)
     tmp.replace(latest)
     data_url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    names = SYNTHETIC_TITLES if "constituents" in synthetic else TITLES
+    detail = synthetic_detail(synthetic)
+    warning = [f"**{SYNTHETIC_LABEL}.** {detail}", ""] if detail else []
     markdown = "\n".join(
         [
-            f"## {TITLES[HEADLINE_INDEX]}: index ROA by fiscal year, as of {as_of.isoformat()}",
+            f"## {names[HEADLINE_INDEX]}: index ROA by fiscal year, as of {as_of.isoformat()}",
             "",
+            *warning,
             f"![headline chart]({data_url})",
             "",
             markdown_table(table),

@@ -90,8 +90,18 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     tables = _tables(con)
     run = None
     if "pipeline_runs" in tables:
+        columns = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main' "
+                "AND table_name = 'pipeline_runs'",
+                [ALIAS],
+            ).fetchall()
+        }
+        # A warehouse published before the synthetic columns were kept: unknown, never guessed.
+        recorded = "synthetic, synthetic_datasets" if "synthetic" in columns else "NULL, NULL"
         run = con.execute(
-            "SELECT run_id, as_of, ended_at FROM pipeline_runs WHERE state = 'published' "
+            f"SELECT run_id, as_of, ended_at, {recorded} FROM pipeline_runs WHERE state = 'published' "
             "ORDER BY ended_at DESC NULLS LAST, run_id DESC LIMIT 1"
         ).fetchone()
     as_of: date | None = run[1] if run else None
@@ -100,6 +110,8 @@ def read_report_data(con: duckdb.DuckDBPyConnection) -> ReportData:
         as_of=as_of,
         published_at=run[2] if run else None,
         run_id=run[0] if run else None,
+        synthetic=run[3] if run else None,
+        synthetic_datasets=tuple(run[4] or ()) if run else (),
         inputs=_inputs(con, tables),
         eea_index=_frame(con, tables, "eea_index", "SELECT * FROM eea_index ORDER BY index_name, fiscal_year, series"),
         eea_sensitivity=_frame(con, tables, "eea_sensitivity", "SELECT * FROM eea_sensitivity ORDER BY ALL"),

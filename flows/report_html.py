@@ -16,7 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flows.chart import HEADLINE_INDEX, LINES, TITLES, headline_table, render_png
+from flows.chart import (
+    HEADLINE_INDEX,
+    LINES,
+    SYNTHETIC_LABEL,
+    TITLES,
+    headline_table,
+    render_png,
+    synthetic_detail,
+)
 from flows.chart import figure_png as _figure_png
 
 # Section id -> heading, in page order (tests look for these headings).
@@ -52,6 +60,8 @@ td.text, th.text { text-align: left; white-space: normal; }
 .scroll { overflow-x: auto; }
 img.chart { display: block; max-width: 100%; height: auto; margin: 8px 0; }
 .note { color: #5b6472; font-size: 0.9em; }
+.synthetic { background: #b3262d; color: #fff; padding: 12px 16px; margin: 0 0 16px; font-size: 1.05em; }
+.synthetic strong { font-size: 1.2em; letter-spacing: 0.03em; }
 """
 
 
@@ -62,6 +72,10 @@ class ReportData:
     as_of: date | None = None
     published_at: datetime | None = None
     run_id: str | None = None
+    # From pipeline_runs of the published run: whether the warehouse holds demo (simulated) rows, and in which raw
+    # datasets; None where it is not recorded (a warehouse published before this was kept).
+    synthetic: bool | None = None
+    synthetic_datasets: tuple[str, ...] = ()
     # One row per mart with an inputs_as_of column: table, inputs_as_of (the oldest in the table).
     inputs: pd.DataFrame | None = None
     eea_index: pd.DataFrame | None = None
@@ -130,6 +144,22 @@ def _img(png: bytes, alt: str) -> str:
 # -- header -------------------------------------------------------------------
 
 
+def synthetic_banner(data: ReportData) -> str:
+    """The banner atop a page built on demo data; a note where that is not recorded; nothing for real data only."""
+    if data.synthetic:
+        detail = synthetic_detail(data.synthetic_datasets) or ""
+        return (
+            f'<div class="synthetic" id="synthetic" role="alert"><strong>{escape(SYNTHETIC_LABEL)}.</strong> '
+            f"{escape(detail)} Tickers, companies and figures here are made up; this is not investment research.</div>"
+        )
+    if data.synthetic is None and data.run_id is not None:
+        return (
+            '<p class="warn">This warehouse does not record whether its data comes from the built-in demo market '
+            "(it was published before that was kept); the next run records it.</p>"
+        )
+    return ""
+
+
 def stale_inputs(inputs: pd.DataFrame | None, as_of: date | None) -> list[tuple[str, date]]:
     """(table, inputs_as_of) for each mart whose inputs are older than the run's as_of, by table name."""
     if _empty(inputs) or as_of is None:
@@ -178,7 +208,8 @@ def _headline(data: ReportData) -> str:
         parts.append(_no_data(f"eea_index has no {HEADLINE_INDEX} rows"))
     else:
         as_of = data.as_of or pd.Timestamp(index["as_of"].max()).date()
-        parts.append(_img(render_png(table, TITLES[HEADLINE_INDEX], as_of), "EEA headline chart"))
+        synthetic = data.synthetic_datasets if data.synthetic else ()
+        parts.append(_img(render_png(table, as_of, synthetic), "EEA headline chart"))
         rows = [
             [str(int(year))] + [pct(v) for v in row] for year, row in zip(table.index, table.to_numpy(), strict=True)
         ]
@@ -621,6 +652,12 @@ def render_report(data: ReportData) -> str:
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta name="eea-as-of" content="{escape(as_of)}">'
-        f"<title>EEA report {escape(as_of)}</title><style>{CSS}</style></head>"
-        f"<body><main>{_header(data)}{sections}</main></body></html>\n"
+        + (
+            f'<meta name="eea-synthetic" content="{escape(",".join(data.synthetic_datasets))}">'
+            if data.synthetic
+            else ""
+        )
+        + f"<title>{'SYNTHETIC DEMO - ' if data.synthetic else ''}EEA report {escape(as_of)}</title>"
+        f"<style>{CSS}</style></head>"
+        f"<body><main>{synthetic_banner(data)}{_header(data)}{sections}</main></body></html>\n"
     )

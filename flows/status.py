@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from config.settings import Settings, SettingsError, load_settings
+from flows.chart import SYNTHETIC_LABEL, synthetic_detail
 from flows.runtime import lake_for
 from sources.base import DATASETS
 from transforms.calendar import trading_days
@@ -54,10 +55,24 @@ def warehouse_status(settings: Settings, runs: int = 10) -> dict[str, Any]:
             )[0]
             out["published_as_of"] = published["as_of"]
             out["published_at"] = published["ended_at"]
+            # Recorded at publish from the rows' source; a warehouse published before that was kept says null.
+            recorded = _rows(
+                con,
+                "SELECT count(*) AS n FROM duckdb_columns() WHERE schema_name = 'main' "
+                "AND table_name = 'pipeline_runs' AND column_name = 'synthetic'",
+            )[0]["n"]
+            synthetic = "synthetic, synthetic_datasets" if recorded else "NULL AS synthetic, NULL AS synthetic_datasets"
+            latest = _rows(
+                con,
+                f"SELECT {synthetic} FROM pipeline_runs WHERE state = 'published' "
+                "ORDER BY ended_at DESC NULLS LAST, run_id DESC LIMIT 1",
+            )
+            out["synthetic"] = latest[0]["synthetic"] if latest else None
+            out["synthetic_datasets"] = list(latest[0]["synthetic_datasets"] or []) if latest else []
             out["runs"] = _rows(
                 con,
                 "SELECT run_id, kind, as_of, state, started_at, ended_at, "
-                "round(epoch(ended_at - started_at), 1) AS seconds, error "
+                f"round(epoch(ended_at - started_at), 1) AS seconds, error, {synthetic} "
                 f"FROM pipeline_runs ORDER BY started_at DESC LIMIT {int(runs)}",
             )
             batches = {
@@ -149,15 +164,28 @@ def format_status(status: dict[str, Any]) -> str:
         lines.append(f"  {status['error']}")
     else:
         lines.append(f"  published as of {status.get('published_as_of')} at {status.get('published_at')} UTC")
+        if status.get("synthetic"):
+            lines.append(f"  {SYNTHETIC_LABEL}. {synthetic_detail(status.get('synthetic_datasets') or [])}")
+        elif status.get("synthetic") is False:
+            lines.append("  no dataset comes from the demo market")
+        elif status.get("published_as_of") is not None:
+            lines.append("  whether the data is from the demo market is not recorded (published before it was kept)")
     if status.get("running"):
         r = status["running"]
         lines.append(f"  a run is writing now: {r['holder']} (phase: {r.get('phase') or 'starting'})")
     if status.get("runs"):
-        lines += ["", "Last runs:", f"  {'run':<34}{'kind':<14}{'as of':<12}{'state':<11}{'seconds':>8}  error"]
+        lines += [
+            "",
+            "Last runs:",
+            f"  {'run':<34}{'kind':<14}{'as of':<12}{'state':<11}{'seconds':>8}  {'data':<10}error",
+        ]
         for r in status["runs"]:
             error = (r.get("error") or "").splitlines()[0][:60] if r.get("error") else ""
             seconds = "" if r.get("seconds") is None else f"{r['seconds']:.1f}"
-            lines.append(f"  {r['run_id']:<34}{r['kind']:<14}{r['as_of']!s:<12}{r['state']:<11}{seconds:>8}  {error}")
+            data = {True: "SYNTHETIC", False: "no demo"}.get(r.get("synthetic"), "-")
+            lines.append(
+                f"  {r['run_id']:<34}{r['kind']:<14}{r['as_of']!s:<12}{r['state']:<11}{seconds:>8}  {data:<10}{error}"
+            )
     if status.get("datasets"):
         lines += ["", "Freshness per dataset:", f"  {'dataset':<20}{'source':<10}{'landed through':<16}behind"]
         for d in status["datasets"]:

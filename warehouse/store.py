@@ -35,6 +35,8 @@ from warehouse.lake import LAKE, Lake, LakeError, LocalLake, S3Lake
 
 PUBLISHED = "warehouse.duckdb"
 LOCK_FILE = ".writer.lock"
+# The provider name of the built-in simulated market: raw rows with this source are synthetic, not real data.
+SYNTHETIC_SOURCE = "demo"
 
 
 class WarehouseError(RuntimeError):
@@ -204,6 +206,8 @@ class WarehouseRun:
         self._keep: set[str] = set()
         self._published = False
         self._log = RunLog(self.data_dir)
+        # Raw datasets of the published copy holding rows from the demo market; known once publish() has run.
+        self.synthetic_datasets: tuple[str, ...] | None = None
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -362,14 +366,43 @@ class WarehouseRun:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         for stmt in duckdb.extract_statements((SCHEMA_DIR / "meta.sql").read_text()):
             con.execute(stmt.query)
-        for statement in mart("pipeline_runs").statements:
-            con.execute(statement)
+        self._ensure_pipeline_runs()
         self._record_lake()  # before the raw views, which point into the lake
         for dataset in load_layer("raw"):
             self._refresh_raw_view(dataset)
         for view in load_layer("staging").values():
             for statement in view.statements:
                 con.execute(statement)
+
+    def _ensure_pipeline_runs(self) -> None:
+        # A warehouse published before a column was added gets it (NULL for the runs it already holds), so the
+        # comments that follow the CREATE find every column.
+        con = self.con
+        td = mart("pipeline_runs")
+        con.execute(td.statements[0])
+        have = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = 'pipeline_runs'"
+            ).fetchall()
+        }
+        for column in td.columns:
+            if column.name not in have:
+                con.execute(f"ALTER TABLE main.pipeline_runs ADD COLUMN {column.name} {column.type}")
+        for statement in td.statements[1:]:
+            con.execute(statement)
+
+    def _synthetic_datasets(self) -> tuple[str, ...]:
+        """Raw datasets with at least one row whose `source` is the demo market, read from the rows themselves."""
+        con = self.con
+        found = []
+        for dataset in load_layer("raw"):
+            hit = con.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM raw.{dataset} WHERE source = ? LIMIT 1)", [SYNTHETIC_SOURCE]
+            ).fetchone()
+            if hit and hit[0]:
+                found.append(dataset)
+        return tuple(sorted(found))
 
     # -- raw layer ---------------------------------------------------------
 
@@ -635,9 +668,20 @@ class WarehouseRun:
             con = self.con
             ended = _utcnow()
             self._import_run_log(con)
+            synthetic = self._synthetic_datasets()
             con.execute(
-                "INSERT OR REPLACE INTO pipeline_runs VALUES (?, ?, ?, ?, ?, 'published', ?, NULL)",
-                [self.run_id, self.kind, self.as_of, self.started_at, ended, json.dumps(self.rows, sort_keys=True)],
+                "INSERT OR REPLACE INTO pipeline_runs (run_id, kind, as_of, started_at, ended_at, state, rows, error, "
+                "synthetic, synthetic_datasets) VALUES (?, ?, ?, ?, ?, 'published', ?, NULL, ?, ?)",
+                [
+                    self.run_id,
+                    self.kind,
+                    self.as_of,
+                    self.started_at,
+                    ended,
+                    json.dumps(self.rows, sort_keys=True),
+                    bool(synthetic),
+                    list(synthetic),
+                ],
             )
             current = {r[0] for r in con.execute("SELECT path FROM meta.lake_files").fetchall()}
             con.execute("CHECKPOINT")
@@ -649,6 +693,7 @@ class WarehouseRun:
             os.replace(self.work_path, target)
             _fsync_dir(self.data_dir)
             self._published = True
+            self.synthetic_datasets = synthetic
             self.phase = "published"
             self._record("published", ended=ended)
             self._collect_garbage(current | self._keep)
@@ -661,8 +706,10 @@ class WarehouseRun:
         for rec in self._log.records():
             if rec.get("run_id") in known or rec.get("state") not in ("failed", "crashed"):
                 continue
+            # Whether a run that never published read demo data is not known: synthetic stays NULL.
             con.execute(
-                "INSERT INTO pipeline_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO pipeline_runs (run_id, kind, as_of, started_at, ended_at, state, rows, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     rec["run_id"],
                     rec.get("kind", "unknown"),

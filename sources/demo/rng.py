@@ -18,6 +18,7 @@ TRANSCRIPTS = 11
 OPTIONS = 12
 OHLC = 13
 NAMES = 14
+TICKERS = 15
 
 # Rows drawn per calendar-year block: more than any year has sessions, so the draws of a
 # session never depend on how many sessions of its year the calendar already knows.

@@ -309,6 +309,17 @@ def _ticker_candidates(words: list[str], g: np.random.Generator) -> list[str]:
     return first + [p for p in pool if len(p) != length]
 
 
+def demo_ticker(seed: int, company: int, stem: str) -> str:
+    """A demo company's ticker: its letter stem (from the name, 2-5 letters) and one digit 2-9, e.g. 'PION4'.
+
+    Listed US equity symbols are letters only (a share class after '.' or '-'), so a symbol with a digit can never
+    be one: a screenshot of the demo cannot pass for a real company. Stems are unique, so stem + digit is too; the
+    digit is a pure function of (seed, company), and 0 and 1 are left out so they are not read as O and I.
+    """
+    u = streams.hashed_uniform(seed, streams.TICKERS, company)
+    return f"{stem}{2 + int(u * 8)}"
+
+
 def _person(g: np.random.Generator) -> str:
     return f"{FIRST_NAMES[int(g.integers(len(FIRST_NAMES)))]} {LAST_NAMES[int(g.integers(len(LAST_NAMES)))]}"
 
@@ -317,7 +328,7 @@ def _identities(seed: int, sic_row: np.ndarray, size: int) -> tuple[np.ndarray, 
     g = streams.generator(seed, streams.NAMES)
     names, tickers, ceos, cfos = [], [], [], []
     used_names: set[str] = set()
-    used_tickers: set[str] = set()
+    used_stems: set[str] = set()
     for i in range(size):
         suffix_words = SIC_TABLE[int(sic_row[i])][5]
         suffix = suffix_words[int(g.integers(len(suffix_words)))]
@@ -331,12 +342,12 @@ def _identities(seed: int, sic_row: np.ndarray, size: int) -> tuple[np.ndarray, 
             if name not in used_names:
                 break
         used_names.add(name)
-        ticker = next((t for t in _ticker_candidates(prefix.split() + suffix.split(), g) if t not in used_tickers), "")
-        while not ticker or ticker in used_tickers:
-            ticker = "".join(chr(65 + int(x)) for x in g.integers(0, 26, size=int(g.integers(3, 5))))
-        used_tickers.add(ticker)
+        stem = next((t for t in _ticker_candidates(prefix.split() + suffix.split(), g) if t not in used_stems), "")
+        while not stem or stem in used_stems:
+            stem = "".join(chr(65 + int(x)) for x in g.integers(0, 26, size=int(g.integers(3, 5))))
+        used_stems.add(stem)
         names.append(name)
-        tickers.append(ticker)
+        tickers.append(demo_ticker(seed, i, stem))
         ceos.append(_person(g))
         cfos.append(_person(g))
     return (

@@ -22,8 +22,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from flows.chart import SYNTHETIC_LABEL, headline_title, render_png
 from flows.report import after_publish_report, write_report
 from flows.report_html import SECTIONS, ReportData, render_report, stale_inputs
+from sources.base import DATASETS
 from tests.flows.support import SMALL
 from transforms.calendar import last_trading_day
 from warehouse.ddl import mart
@@ -370,7 +372,9 @@ def hand_built(**overrides: Any) -> ReportData:
 
 def test_an_empty_warehouse_says_no_data_in_every_section() -> None:
     frames: dict[str, Any] = {
-        f: pd.DataFrame() for f in ReportData.__dataclass_fields__ if f not in ("as_of", "published_at", "run_id")
+        f: pd.DataFrame()
+        for f in ReportData.__dataclass_fields__
+        if f not in ("as_of", "published_at", "run_id", "synthetic", "synthetic_datasets")
     }
     for data in (ReportData(), ReportData(**frames)):
         page = Page(render_report(data))
@@ -438,7 +442,9 @@ def test_only_inputs_older_than_as_of_are_stale() -> None:
 # -- reading the published file -------------------------------------------------------
 
 
-def publish_file(data_dir: Path, as_of: date, screen_ticker: str | None = None) -> None:
+def publish_file(
+    data_dir: Path, as_of: date, screen_ticker: str | None = None, synthetic: tuple[str, ...] = ()
+) -> None:
     """Publish a warehouse holding only pipeline_runs (and eea_screen), swapped in by rename as the writer does."""
     data_dir.mkdir(parents=True, exist_ok=True)
     work = data_dir / "work.duckdb"
@@ -447,8 +453,16 @@ def publish_file(data_dir: Path, as_of: date, screen_ticker: str | None = None) 
         for statement in mart("pipeline_runs").statements:
             con.execute(statement)
         con.execute(
-            "INSERT INTO pipeline_runs VALUES (?, 'nightly', ?, ?, ?, 'published', '{}', NULL)",
-            [f"run-{as_of}", as_of, datetime(2025, 7, 1, 1, 0), datetime(2025, 7, 1, 1, 5)],
+            "INSERT INTO pipeline_runs (run_id, kind, as_of, started_at, ended_at, state, rows, error, synthetic, "
+            "synthetic_datasets) VALUES (?, 'nightly', ?, ?, ?, 'published', '{}', NULL, ?, ?)",
+            [
+                f"run-{as_of}",
+                as_of,
+                datetime(2025, 7, 1, 1, 0),
+                datetime(2025, 7, 1, 1, 5),
+                bool(synthetic),
+                list(synthetic),
+            ],
         )
         if screen_ticker:
             for statement in mart("eea_screen").statements:
@@ -498,6 +512,70 @@ def test_the_report_reads_the_file_published_now_not_a_cached_instance(tmp_path:
         assert page.meta["eea-as-of"] == "2025-06-30"
     finally:
         held.close()
+
+
+# -- synthetic data is labelled: the demo market on every output, nothing on real data ------------------------
+
+
+def banner(html: str) -> bool:
+    return 'class="synthetic"' in html and SYNTHETIC_LABEL in html
+
+
+@prefect
+def test_a_demo_nightly_is_labelled_synthetic_in_pipeline_runs_chart_and_report(run: dict) -> None:
+    data_dir = run["data_dir"]
+    assert scalar(data_dir, "SELECT bool_and(synthetic) FROM pipeline_runs WHERE state = 'published'") is True
+    recorded = scalar(data_dir, "SELECT synthetic_datasets FROM pipeline_runs WHERE state = 'published'")
+    assert sorted(recorded) == sorted(DATASETS)  # every dataset of `make run` comes from the demo market
+
+    chart = Image.open(data_dir / "reports" / "eea_headline.png")
+    assert chart.text["Title"].startswith(SYNTHETIC_LABEL) and "Russell 2000" not in chart.text["Title"]
+    assert "demo market" in chart.text["Description"]
+
+    html = (data_dir / "reports" / "report.html").read_text(encoding="utf-8")
+    assert banner(html) and html.index('class="synthetic"') < html.index("<header>")  # atop the page
+    page = Page(html)
+    assert sorted(page.meta["eea-synthetic"].split(",")) == sorted(DATASETS)
+    embedded = decode_png(page.images["headline"][0])
+    assert embedded.text["Title"].startswith(SYNTHETIC_LABEL)
+
+
+def test_the_chart_title_and_png_text_say_synthetic_only_on_demo_data() -> None:
+    as_of = date(2025, 6, 30)
+    assert (
+        headline_title("russell_2000", as_of) == "Russell 2000 (small caps): what the price implies, as of 2025-06-30"
+    )
+    full = headline_title("russell_2000", as_of, DATASETS)
+    assert full.splitlines()[0] == SYNTHETIC_LABEL and "Russell 2000" not in full and "simulated" in full
+    mixed = headline_title("russell_2000", as_of, ("rates", "prices"))
+    assert mixed.splitlines()[0] == f"{SYNTHETIC_LABEL} (simulated: prices, rates)"
+
+    table = pd.DataFrame({"actual": [0.05, 0.06], "market_implied": [0.04, 0.045]}, index=[2023, 2024])
+    real = Image.open(io.BytesIO(render_png(table, as_of)))
+    assert "SYNTHETIC" not in json.dumps(real.text) and "Description" not in real.text
+    demo = Image.open(io.BytesIO(render_png(table, as_of, ("prices", "rates"))))
+    assert demo.text["Title"].startswith(SYNTHETIC_LABEL) and "prices, rates" in demo.text["Description"]
+
+
+def test_the_banner_is_on_demo_data_only_and_names_the_simulated_datasets() -> None:
+    assert not banner(render_report(hand_built(synthetic=False)))
+    full = render_report(hand_built(synthetic=True, synthetic_datasets=DATASETS))
+    assert banner(full) and "Every dataset comes from the built-in demo market" in full
+    assert "<title>SYNTHETIC DEMO" in full
+    mixed = render_report(hand_built(synthetic=True, synthetic_datasets=("options", "rates")))
+    assert banner(mixed) and "simulated: options, rates." in mixed
+    # Not recorded (a warehouse published before it was kept): said so, never guessed either way.
+    unknown = render_report(hand_built(synthetic=None))
+    assert not banner(unknown) and "does not record whether its data comes from the built-in demo market" in unknown
+
+
+def test_the_report_of_a_published_file_has_the_banner_only_when_its_run_read_demo_rows(tmp_path: Path) -> None:
+    real_dir, mixed_dir = tmp_path / "real", tmp_path / "mixed"
+    publish_file(real_dir, date(2025, 6, 30))
+    publish_file(mixed_dir, date(2025, 6, 30), synthetic=("prices",))
+    assert not banner(write_report(real_dir).read_text(encoding="utf-8"))
+    html = write_report(mixed_dir).read_text(encoding="utf-8")
+    assert banner(html) and "simulated: prices." in html and Page(html).meta["eea-synthetic"] == "prices"
 
 
 # -- last: runs the pipeline again in the module's data directory ------------------------

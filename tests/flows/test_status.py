@@ -56,6 +56,32 @@ def test_status_lists_runs_freshness_marts_and_quarantine(demo_env: Path, tmp_pa
     assert "never landed" in text and "Quarantined batches: 1" in text and batch in text
 
 
+def test_status_says_whether_the_published_data_comes_from_the_demo_market(
+    demo_env: Path, tmp_path: Path, capsys
+) -> None:
+    assert main(["load", "prices", "--source", "stooq", "--as-of", "2024-01-05", str(own_stooq(tmp_path))]) == 0
+    capsys.readouterr()
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["synthetic"] is False and status["synthetic_datasets"] == []
+    assert main(["status"]) == 0
+    text = capsys.readouterr().out
+    assert "SYNTHETIC" not in text and "no dataset comes from the demo market" in text
+
+    # Demo rates beside the real prices: a mixed warehouse, and status names the simulated dataset.
+    with WarehouseRun(demo_env, kind="rates", as_of=date(2024, 1, 5)) as run:
+        table = pa.table({"series": ["DGS10"], "date": [date(2024, 1, 5)], "value": [4.0]})
+        run.land("rates", table, source="demo", window=(date(2024, 1, 5), date(2024, 1, 5)))
+        run.publish()
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["synthetic"] is True and status["synthetic_datasets"] == ["rates"]
+    assert [r["synthetic"] for r in status["runs"]] == [True, False]
+    assert main(["status"]) == 0
+    text = capsys.readouterr().out
+    assert "SYNTHETIC DEMO MARKET - not real data" in text and "simulated: rates." in text
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -32,6 +32,10 @@ SQL_TO_ARROW = {
     "INTEGER": pa.int32(),
 }
 END = date(2021, 12, 15)
+# A demo ticker: a stem of letters and one digit. A listed US equity symbol: 1-5 letters, a share class after '.'
+# or '-'; letters only, so no demo ticker can be one.
+DEMO_TICKER = r"[A-Z]{2,5}[2-9]"
+LISTED_US_SYMBOL = re.compile(r"^[A-Z]{1,5}([.-][A-Z])?$")
 WINDOWS = {ds: (date(2021, 1, 4), END) for ds in DATASETS} | {"options": (date(2021, 11, 1), END)}
 POSITIVE_WORDS = {
     "STRONG",
@@ -310,7 +314,7 @@ def test_companies_list_every_live_company_with_consistent_codes(demo: DemoSourc
     assert set(comp.as_of) == set(cons.as_of)
     for day, part in cons.groupby("as_of"):
         assert set(part.ticker) <= set(comp[comp.as_of == day].ticker)
-    assert comp.ticker.str.fullmatch(r"[A-Z]{2,5}").all()
+    assert comp.ticker.str.fullmatch(DEMO_TICKER).all()
     assert comp.groupby("ticker").cik.nunique().max() == 1 and comp.groupby("cik").ticker.nunique().max() == 1
     assert set(comp.fiscal_year_end) <= {"0331", "0630", "0930", "1231"}
     assert set(comp.exchange) <= {"NYSE", "NASDAQ"}
@@ -444,7 +448,7 @@ def test_analysts_are_optimistic(moderate: DemoSource) -> None:
 def test_transcripts_have_speaker_blocks(demo: DemoSource) -> None:
     calls = fetch(demo, "transcripts", date(2021, 1, 4), END).to_pandas()
     assert set(calls.layout) == {"speaker_blocks"}
-    assert calls.title.str.fullmatch(r".+ \([A-Z]{2,5}\) Q[1-4] \d{4} Earnings Call").all()
+    assert calls.title.str.fullmatch(r".+ \([A-Z]{2,5}[2-9]\) Q[1-4] \d{4} Earnings Call").all()
     roles = re.compile(r"(Operator|Chief Executive Officer|Chief Financial Officer|Analyst, .+ Securities)")
     for text, title in zip(calls.text, calls.title, strict=True):
         head, blank, _ = text.split("\n", 2)
@@ -525,3 +529,30 @@ def test_full_size_market_has_full_indexes() -> None:
     snaps = fetch(src, "constituents", date(2021, 6, 1), date(2021, 6, 30)).to_pandas()
     recon = snaps[snaps.as_of == last_trading_day(date(2021, 6, 25))]
     assert (recon.index_name == "russell_2000").sum() == 2000 and (recon.index_name == "large_cap").sum() == 500
+
+
+# -- demo tickers can never be listed US symbols ---------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n_small=st.integers(1, 120), n_large=st.integers(1, 40))
+def test_no_demo_ticker_has_the_shape_of_a_listed_us_symbol(seed: int, n_small: int, n_large: int) -> None:
+    tickers = build_universe(seed, n_small, n_large).ticker.tolist()
+    assert not [t for t in tickers if LISTED_US_SYMBOL.match(t)]
+    assert all(re.fullmatch(DEMO_TICKER, t) for t in tickers)
+    assert len(set(tickers)) == len(tickers)
+
+
+def test_default_market_tickers_are_unlisted_shapes_and_fixed_by_seed() -> None:
+    # The market `make run` builds (both universes, every IPO to come), and the tickers its raw tables carry.
+    first = build_universe(7, 2000, 500).ticker.tolist()
+    assert not [t for t in first if LISTED_US_SYMBOL.match(t)]
+    build_universe.cache_clear()
+    assert build_universe(7, 2000, 500).ticker.tolist() == first
+
+
+def test_every_ticker_the_demo_source_sends_is_unlisted(demo: DemoSource) -> None:
+    for dataset in ("constituents", "companies", "prices", "estimates", "transcripts", "fundamentals"):
+        frame = fetch(demo, dataset, *WINDOWS[dataset]).to_pandas()
+        tickers = frame.ticker.dropna().astype(str)
+        assert len(tickers) and not tickers.str.match(LISTED_US_SYMBOL.pattern).any(), dataset

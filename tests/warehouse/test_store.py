@@ -223,3 +223,53 @@ def test_a_batch_with_a_duplicated_key_is_refused_by_name(tmp_path: Path) -> Non
                 "prices", bars([("AAA", D1, 10.0), ("AAA", D1, 11.0), ("BBB", D1, 1.0)]), source="t", window=(D1, D1)
             )
         run.publish()
+
+
+# -- whether the published data is synthetic: read from the rows' source ----------------------------------
+
+
+def rates(rows: list[tuple[date, float]]) -> pa.Table:
+    return pa.table({"series": ["DGS10"] * len(rows), "date": [r[0] for r in rows], "value": [r[1] for r in rows]})
+
+
+def test_pipeline_runs_says_which_datasets_hold_demo_rows(tmp_path: Path) -> None:
+    with WarehouseRun(tmp_path, kind="test", as_of=D2) as run:
+        run.land("prices", bars([("AAA", D1, 10.0)]), source="stooq", window=(D1, D2))
+        run.publish()
+    assert run.synthetic_datasets == ()
+    assert read(tmp_path, "SELECT synthetic, synthetic_datasets FROM pipeline_runs") == [(False, [])]
+
+    # Demo rates beside real prices: a mixed warehouse names the synthetic dataset.
+    with WarehouseRun(tmp_path, kind="test", as_of=D2) as run:
+        run.land("rates", rates([(D1, 4.0)]), source="demo", window=(D1, D2))
+        run.publish()
+    assert run.synthetic_datasets == ("rates",)
+    latest = "SELECT synthetic, synthetic_datasets FROM pipeline_runs ORDER BY started_at DESC LIMIT 1"
+    assert read(tmp_path, latest) == [(True, ["rates"])]
+
+    # The run lands nothing from the demo, but the warehouse it publishes still holds demo rates: still synthetic.
+    with WarehouseRun(tmp_path, kind="test", as_of=D3) as run:
+        run.land("prices", bars([("AAA", D3, 11.0)]), source="stooq", window=(D3, D3))
+        run.publish()
+    assert read(tmp_path, latest) == [(True, ["rates"])]
+
+    # Real rates replace the demo day: nothing synthetic is left.
+    with WarehouseRun(tmp_path, kind="test", as_of=D3) as run:
+        run.land("rates", rates([(D1, 4.1)]), source="fred", window=(D1, D1))
+        run.publish()
+    assert read(tmp_path, latest) == [(False, [])]
+
+
+def test_a_warehouse_published_before_the_synthetic_columns_gets_them(tmp_path: Path) -> None:
+    land_and_publish(tmp_path, bars([("AAA", D1, 10.0)]))
+    import duckdb
+
+    con = duckdb.connect(str(published_path(tmp_path)))
+    try:
+        con.execute("ALTER TABLE pipeline_runs DROP COLUMN synthetic_datasets")
+        con.execute("ALTER TABLE pipeline_runs DROP COLUMN synthetic")
+    finally:
+        con.close()
+    land_and_publish(tmp_path, bars([("AAA", D2, 11.0)]))
+    rows = read(tmp_path, "SELECT synthetic, synthetic_datasets FROM pipeline_runs ORDER BY started_at")
+    assert rows == [(None, None), (False, [])]

@@ -89,6 +89,8 @@ CREATE TABLE IF NOT EXISTS pipeline_runs (
     state       VARCHAR   NOT NULL,
     rows        JSON,
     error       VARCHAR,
+    synthetic   BOOLEAN,
+    synthetic_datasets VARCHAR[],
     PRIMARY KEY (run_id)
 );
 COMMENT ON TABLE pipeline_runs IS 'One row per pipeline run that wrote or tried to write this warehouse: what ran, for which day, how it ended.';
@@ -100,6 +102,8 @@ COMMENT ON COLUMN pipeline_runs.ended_at IS 'End time, UTC; null for a run found
 COMMENT ON COLUMN pipeline_runs.state IS 'published (its results are what this file holds), failed (nothing of it was published; see error), or crashed (killed mid-way; nothing of it was published).';
 COMMENT ON COLUMN pipeline_runs.rows IS 'JSON object: rows landed per raw dataset and rows per table rebuilt by the run.';
 COMMENT ON COLUMN pipeline_runs.error IS 'Why the run failed: the step and the message; null when it published.';
+COMMENT ON COLUMN pipeline_runs.synthetic IS 'True when the warehouse this run published holds rows from the built-in demo market (a simulated market, not real data) in any raw dataset, read from the rows'' source column at publish; false when none does; null for a run that did not publish (or was recorded before this was kept).';
+COMMENT ON COLUMN pipeline_runs.synthetic_datasets IS 'The raw datasets (prices, constituents, ...) holding rows from the demo market when this run published, sorted; empty when none does; null when synthetic is null. Everything built on these datasets is simulated.';
 
 CREATE TABLE options_activity (
     underlying VARCHAR NOT NULL,
