@@ -70,14 +70,21 @@ def headline_title(index_name: str, as_of: date, synthetic: Sequence[str] = ()) 
 def headline_table(index: pd.DataFrame, index_name: str = HEADLINE_INDEX, min_share: float = 0.5) -> pd.DataFrame:
     """eea_index rows to a year x series table of ROA (fractions) for one index.
 
-    A year of a series is shown only where at least `min_share` of that series' best-covered year's members stand
-    behind it, so a year carried by a handful of odd fiscal calendars does not draw a spike.
+    A year of a series is shown only where it meets the coverage threshold (eea_index.coverage_ok: enough of the
+    index's weight stands behind it), so a year carried by a handful of odd fiscal calendars is not drawn as if it
+    were the index. A warehouse from before coverage_ok existed falls back to `min_share` of that series'
+    best-covered year's members.
     """
     rows = index[(index["index_name"] == index_name) & index["series"].isin(list(LINES))].copy()
     if rows.empty:
         return pd.DataFrame(columns=list(LINES))
-    best = rows.groupby("series")["members_used"].transform("max")
-    rows = rows[rows["members_used"] >= min_share * best]
+    if "coverage_ok" in rows.columns:
+        rows = rows[rows["coverage_ok"].fillna(False).astype(bool)]
+    else:
+        best = rows.groupby("series")["members_used"].transform("max")
+        rows = rows[rows["members_used"] >= min_share * best]
+    if rows.empty:
+        return pd.DataFrame(columns=list(LINES))
     table = rows.pivot_table(index="fiscal_year", columns="series", values="value", aggfunc="first")
     table = table.reindex(columns=[s for s in LINES if s in table.columns])
     if "actual" in table.columns:
