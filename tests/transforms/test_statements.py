@@ -32,7 +32,9 @@ INSTANTS = {
     "Assets", "AccountsPayableCurrent", "AccountsPayableAndAccruedLiabilitiesCurrent", "AccruedLiabilitiesCurrent",
     "CashAndCashEquivalentsAtCarryingValue", "LongTermDebt", "LongTermDebtNoncurrent", "LongTermDebtCurrent",
     "ShortTermBorrowings", "DebtLongtermAndShorttermCombinedAmount", "PreferredStockValue", "MinorityInterest",
-    "StockholdersEquity", "LongTermDebtPercentageBearingVariableInterestRate",
+    "StockholdersEquity", "LongTermDebtPercentageBearingVariableInterestRate", "ConvertibleDebtNoncurrent",
+    "ConvertibleNotesPayableCurrent", "NotesPayable", "LineOfCredit", "OperatingLeaseLiability",
+    "FinanceLeaseLiabilityNoncurrent", "FinanceLeaseLiabilityCurrent", "DebtCurrent", "OperatingLeaseRightOfUseAsset",
 }  # fmt: skip
 
 
@@ -229,7 +231,9 @@ def test_uniform_numbers_by_hand() -> None:
     assert fy23["tax_rate"] == pytest.approx(16 / 64)
     for column in ("rd_amortisation", "rd_unamortised", "adj_earnings", "adj_assets", "roa_adjusted"):
         assert np.isnan(fy23[column]), column
-    assert fy23["adjusted_reason"] == "R&D history: 4 of 5 prior fiscal years known (capitalised R&D needs FY2018-FY2022)"
+    assert (
+        fy23["adjusted_reason"] == "R&D history: 4 of 5 prior fiscal years known (capitalised R&D needs FY2018-FY2022)"
+    )
     assert fy23["roa_asreported"] == pytest.approx((64 - 16) / ((800 + 900) / 2))
 
     # FY2024's opening adjusted assets (FY2023's) are unknown, so its ROA is on closing assets, and says so.
@@ -570,3 +574,120 @@ def test_a_52_53_week_year_ending_in_the_first_days_of_january_is_the_year_befor
     out = annual_statements(frame(rows), AS_OF)
     assert one(out, 2021)["revenue"] == 100 and one(out, 2022)["revenue"] == 110
     assert one(out, 2023, cik=2)["revenue"] == 50
+
+
+@pytest.mark.fixtures
+def test_marvell_uniform_roa_by_hand_from_the_filing() -> None:
+    """Marvell's fiscal year ended 2026-01-31 (fiscal 2025 by the Compustat convention; Marvell calls it 2026), from
+    its companyfacts. Every number below was read from the JSON by hand (us-gaap, USD, form 10-K, the latest filing
+    of each value: accession 0001835632-26-000011 filed 2026-03-11, else the one named), in millions:
+      FY2025 (2025-02-02..2026-01-31): revenue (RevenueFromContractWithCustomerExcludingAssessedTax) 8,194.6,
+        OperatingIncomeLoss 1,322.9, ResearchAndDevelopmentExpense 2,075.2, IncomeTaxExpenseBenefit 376.5,
+        pretax 3,046.6; at 2026-01-31: Assets 22,285.3, AccountsPayableCurrent 1,073.8,
+        AccruedLiabilitiesCurrent 1,337.1, CashAndCashEquivalentsAtCarryingValue 2,638.8, LongTermDebt 4,470.6
+        (LongTermDebtNoncurrent 3,970.8, so ShortTermBorrowings 499.8 is its current part), OperatingLeaseLiability
+        319.7.
+      FY2024 (..2025-02-01): revenue 5,767.3, R&D 1,950.4; Assets 20,204.5, payables 622.2, accrued 972.6, cash 948.3.
+      R&D of the years before: FY2023 (..2024-02-03) 1,896.2; FY2022 (..2023-01-28, filed 2025-03-12) 1,784.3;
+        FY2021 (..2022-01-29, filed 2024-03-13) 1,424.2; FY2020 (..2021-01-30, filed 2023-03-09) 1,072.7;
+        FY2019 (..2020-02-01, filed 2022-03-10) 1,080.391.
+    """
+    raw = _payload(MARVELL)
+    facts = parse_companyfacts(raw, origin=MARVELL.name, ticker="MRVL")[0].to_pandas()
+    out = annual_statements(facts, date(2026, 6, 30))
+    cik = 1835632
+    fy25, fy24 = one(out, 2025, cik=cik), one(out, 2024, cik=cik)
+    assert fy25["period_end"] == date(2026, 1, 31) and fy24["period_end"] == date(2025, 2, 1)
+
+    amortisation = (1950.4 + 1896.2 + 1784.3 + 1424.2 + 1072.7) / 5  # 1,625.56
+    unamortised = 2075.2 + 1950.4 * 4 / 5 + 1896.2 * 3 / 5 + 1784.3 * 2 / 5 + 1424.2 / 5  # 5,771.8
+    tax_rate = 376.5 / 3046.6  # 12.36%, inside [0, 35%]
+    adj_earnings = (1322.9 + 2075.2 - amortisation) * (1 - tax_rate)  # 1,553.49
+    excess_cash = 2638.8 - 0.02 * 8194.6  # 2,474.908
+    adj_assets = 22285.3 - 1073.8 - 1337.1 - excess_cash + unamortised  # 23,171.292
+    unamortised_24 = 1950.4 + 1896.2 * 4 / 5 + 1784.3 * 3 / 5 + 1424.2 * 2 / 5 + 1072.7 / 5  # 5,322.16
+    adj_assets_24 = 20204.5 - 622.2 - 972.6 - (948.3 - 0.02 * 5767.3) + unamortised_24  # 23,098.906
+    roa = adj_earnings / ((adj_assets_24 + adj_assets) / 2)  # 6.715%
+
+    m = 1e6
+    assert fy25["rd_years_known"] == 5 and pd.isna(fy25["adjusted_reason"])
+    assert fy25["rd_amortisation"] == pytest.approx(amortisation * m, rel=1e-9)
+    assert fy25["rd_unamortised"] == pytest.approx(unamortised * m, rel=1e-9)
+    assert fy25["tax_rate"] == pytest.approx(tax_rate, rel=1e-9)
+    assert fy25["adj_earnings"] == pytest.approx(adj_earnings * m, rel=1e-9)
+    assert fy25["adj_assets"] == pytest.approx(adj_assets * m, rel=1e-9)
+    assert fy24["adj_assets"] == pytest.approx(adj_assets_24 * m, rel=1e-9)
+    assert fy25["assets_basis"] == "mean"
+    assert abs(fy25["roa_adjusted"] - roa) < 0.0005  # the product's bar: 0.05 points
+    assert fy25["roa_adjusted"] == pytest.approx(roa, rel=1e-9)
+    assert fy25["roa_asreported"] == pytest.approx(2670.1 / ((20204.5 + 22285.3) / 2), rel=1e-9)
+    # Debt: LongTermDebt (its current part is the ShortTermBorrowings line) + the operating lease liability.
+    assert fy25["borrowings"] == pytest.approx(4470.6 * m)
+    assert fy25["lease_liabilities"] == pytest.approx(319.7 * m)
+    assert fy25["debt"] == pytest.approx((4470.6 + 319.7) * m)
+    assert fy25["debt_concept"] == "LongTermDebt+OperatingLeaseLiability"
+    assert pd.isna(fy25["debt_flag"])
+    # FY2022 needs the R&D of FY2017-FY2021; the payload starts at FY2019: no adjusted ROA, and the reason.
+    fy22 = one(out, 2022, cik=cik)
+    assert np.isnan(fy22["roa_adjusted"])
+    assert (
+        fy22["adjusted_reason"] == "R&D history: 3 of 5 prior fiscal years known (capitalised R&D needs FY2017-FY2021)"
+    )
+
+
+def _balance(values: dict[str, float], cik: int) -> list[dict]:
+    income = {"Revenues": 1000.0, "OperatingIncomeLoss": 100.0, "Assets": 2000.0}
+    return year_facts(date(2023, 12, 31), {**income, **values}, date(2024, 3, 1), cik=cik)
+
+
+@pytest.mark.parametrize(
+    ("values", "borrowings", "leases", "concept"),
+    [
+        # A small cap tagging no total: convertible notes (noncurrent + current) and notes payable, summed.
+        ({"ConvertibleDebtNoncurrent": 300, "ConvertibleNotesPayableCurrent": 20, "NotesPayable": 50}, 370, None,
+         "ConvertibleDebtNoncurrent+ConvertibleNotesPayableCurrent+NotesPayable"),
+        # A drawn revolver beside long-term debt, and finance plus operating leases.
+        ({"LongTermDebt": 400, "LineOfCredit": 60, "OperatingLeaseLiability": 80, "FinanceLeaseLiabilityNoncurrent": 15,
+          "FinanceLeaseLiabilityCurrent": 5}, 460, 100,
+         "LongTermDebt+LineOfCredit+OperatingLeaseLiability+FinanceLeaseLiabilityNoncurrent+FinanceLeaseLiabilityCurrent"),
+        # Noncurrent debt with its current portion tagged only as DebtCurrent.
+        ({"LongTermDebtNoncurrent": 250, "DebtCurrent": 30}, 280, None, "LongTermDebtNoncurrent+DebtCurrent"),
+        # The combined total already holds short-term borrowings and credit lines: nothing is added twice.
+        ({"DebtLongtermAndShorttermCombinedAmount": 500, "ShortTermBorrowings": 40, "LineOfCredit": 40}, 500, None,
+         "DebtLongtermAndShorttermCombinedAmount"),
+    ],
+)  # fmt: skip
+def test_debt_lines_small_caps_tag_are_summed_once(
+    values: dict[str, float], borrowings: float, leases: float | None, concept: str
+) -> None:
+    row = one(annual_statements(frame(_balance(values, 7)), AS_OF), 2023, cik=7)
+    assert row["borrowings"] == borrowings
+    assert np.isnan(row["lease_liabilities"]) if leases is None else row["lease_liabilities"] == leases
+    assert row["debt"] == borrowings + (leases or 0)
+    assert row["debt_concept"] == concept
+
+
+def test_interest_paid_without_tagged_debt_is_flagged_and_leases_can_be_left_out() -> None:
+    rows = _balance({"InterestExpense": 12, "OperatingLeaseLiability": 90, "OperatingLeaseRightOfUseAsset": 85}, 8)
+    out = one(annual_statements(frame(rows), AS_OF), 2023, cik=8)
+    assert out["debt_flag"] == "interest expense but no debt tagged"
+    assert np.isnan(out["borrowings"]) and out["debt"] == 90
+    # Leases not as debt: no lease debt, and the right-of-use asset leaves the asset base (2000 - 85).
+    off = one(annual_statements(frame(rows), AS_OF, Adjustments(leases_as_debt=False, capitalise_rd=False,
+                                                               subtract_excess_cash=False)), 2023, cik=8)  # fmt: skip
+    assert np.isnan(off["debt"]) and off["debt_concept"] is None or pd.isna(off["debt_concept"])
+    assert off["adj_assets"] == 2000 - 85
+
+
+def test_a_bank_s_operating_income_is_its_pretax_income() -> None:
+    values = {
+        "Revenues": 500.0, "Assets": 10000.0, "InterestExpense": 120.0,
+        "IncomeLossFromContinuingOperationsBeforeIncomeTaxesExtraordinaryItemsNoncontrollingInterest": 80.0,
+    }  # fmt: skip
+    rows = year_facts(date(2023, 12, 31), values, date(2024, 3, 1), cik=9)
+    industrial = one(annual_statements(frame(rows), AS_OF), 2023, cik=9)
+    bank = one(annual_statements(frame(rows), AS_OF, financial_ciks={9}), 2023, cik=9)
+    assert (
+        industrial["operating_income"] == 200 and industrial["operating_income_concept"] == "derived: pretax + interest"
+    )
+    assert bank["operating_income"] == 80 and bank["operating_income_concept"] == "derived: pretax (financial)"
