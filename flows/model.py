@@ -150,7 +150,15 @@ def model_results(ctx: RunContext) -> Results:
             ["series", "date", "value"],
         )
         r, rf_date = cost_of_capital(risk_free, day, params)
-        inputs, exclusions = company_inputs(members, st, market, estimates, companies, r, day, params)
+        foreign = _query(
+            ctx,
+            "SELECT DISTINCT cik FROM staging.fundamentals WHERE filed <= ? AND taxonomy = 'ifrs-full'",
+            [day],
+        )
+        foreign_ciks = frozenset(int(c) for c in foreign["cik"])
+        inputs, exclusions = company_inputs(
+            members, st, market, estimates, companies, r, day, params, foreign_ciks=foreign_ciks
+        )
         # The same members without R&D capitalisation, for eea_sensitivity's variant.
         no_rd = annual_statements(facts, day, replace(adjustments(ctx), capitalise_rd=False), financial_ciks)
         inputs_without_rd, _ = company_inputs(members, no_rd, market, estimates, companies, r, day, params)

@@ -125,8 +125,9 @@ def company_inputs(
     r: float,
     as_of: date,
     params: ModelParams,
+    foreign_ciks: frozenset[int] = frozenset(),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Members on as_of to (inputs, exclusions).
+    """Members on as_of to (inputs, exclusions); foreign_ciks: companies whose filed facts are IFRS, not us-gaap.
 
     members: index_name, ticker, cik, sector, name, weight (members_on). statements: annual_statements rows, point in
     time. market: per ticker its last close on or before as_of: ticker, date, close, shares_outstanding, market_cap.
@@ -156,7 +157,13 @@ def company_inputs(
 
     age = (pd.Timestamp(as_of) - pd.to_datetime(m["price_date"])).dt.days
     reason = pd.Series(pd.NA, index=m.index, dtype="string")
-    reason = reason.mask(reason.isna() & m["fy0"].isna(), "no annual statements filed on or before as_of")
+    no_statements = reason.isna() & m["fy0"].isna()
+    if foreign_ciks:
+        # A company filing in IFRS (a foreign private issuer's 20-F) has facts, just none the Uniform adjustments read.
+        ifrs = no_statements & m["cik"].isin(list(foreign_ciks)).fillna(False).astype(bool)
+        reason = reason.mask(ifrs, "files its statements in IFRS (ifrs-full), not us-gaap: no Uniform adjustments")
+        no_statements &= ~ifrs
+    reason = reason.mask(no_statements, "no annual statements filed on or before as_of")
     if "adjusted_reason" in m.columns:
         why = m["adjusted_reason"].astype("string")
         no_roa = reason.isna() & m["roa_0"].isna() & why.notna()

@@ -325,3 +325,33 @@ def test_negative_ev_variant_leaves_the_net_cash_member_out(model: dict) -> None
     assert variants.loc[("negative_ev", "included"), "members_used"] == 3
     # Leaving the net-cash member out moves R*_index: the defect on main.
     assert variants.loc[("negative_ev", "included"), "roa_steady"] != pytest.approx(without, rel=1e-6)
+
+
+@pytest.mark.fixtures
+def test_an_ifrs_small_cap_is_excluded_saying_so() -> None:
+    """LPA (Logistic Properties of the Americas) files a 20-F in IFRS: its real companyfacts give no us-gaap statements,
+    and the member is excluded with that reason, not a bare 'no annual statements'."""
+    from pathlib import Path
+
+    from sources.sec import parse_companyfacts
+    from transforms.statements import annual_statements
+
+    path = Path(__file__).resolve().parents[2].parent / "shared/fixtures/fundamentals/companyfacts/CIK0001997711.json"
+    if not path.is_file():
+        pytest.skip(f"needs ../shared/fixtures: {path} not found")
+    facts = parse_companyfacts(path.read_bytes(), origin=path.name, ticker="LPA")[0].to_pandas()
+    assert set(facts["taxonomy"]) >= {"ifrs-full"} and "us-gaap" not in set(facts["taxonomy"])
+    st = annual_statements(facts, AS_OF)
+    members = pd.DataFrame(
+        {"index_name": ["russell_2000"], "ticker": ["LPA"], "cik": [1997711], "sector": ["Real Estate"],
+         "name": ["Logistic Properties"], "weight": [0.01]}
+    )  # fmt: skip
+    foreign = frozenset(int(c) for c in facts.loc[facts["taxonomy"] == "ifrs-full", "cik"].unique())
+    inputs, exclusions = company_inputs(
+        members, st, _frames()["market"], latest_estimates(_frames()["estimates"].iloc[0:0], AS_OF),
+        pd.DataFrame({"cik": [1997711], "ticker": ["LPA"], "sic": [6500]}), 0.09, AS_OF, PARAMS, foreign_ciks=foreign,
+    )  # fmt: skip
+    assert inputs.empty
+    assert exclusions["reason"].tolist() == [
+        "files its statements in IFRS (ifrs-full), not us-gaap: no Uniform adjustments"
+    ]
