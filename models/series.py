@@ -244,7 +244,8 @@ def run_model(
     company.insert(0, "as_of", as_of)
     company = company[COMPANY_COLUMNS]
 
-    excl = pd.concat([e for e in excluded_rows if len(e)], ignore_index=True)
+    kept = [e for e in excluded_rows if len(e)]
+    excl = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame()
     excl = excl.reindex(columns=["index_name", "ticker", "reason", "stage"])
     excl.insert(0, "as_of", as_of)
     sens = (

@@ -21,7 +21,7 @@ LATER = date(2025, 8, 29)
 MARTS = [
     "daily_prices", "index_membership", "risk_free", "options_activity", "options_small_vs_large",
     "call_sentiment", "sentiment_index", "sector_exposure", "eea_company", "eea_index", "eea_sensitivity",
-    "eea_exclusions", "eea_screen",
+    "eea_exclusions", "eea_screen", "eea_explain",
 ]  # fmt: skip
 
 
@@ -132,7 +132,7 @@ def test_backfill_lands_trading_days_in_bulk(demo_env: Path) -> None:
 def test_a_dataset_flow_alone_publishes_its_own_marts(demo_env: Path) -> None:
     result = prices(as_of=AS_OF)
     # Prices move every enterprise value, so the model's marts are rebuilt with daily_prices; nothing else is.
-    model = {"eea_company", "eea_exclusions", "eea_index", "eea_screen", "eea_sensitivity"}
+    model = {"eea_company", "eea_exclusions", "eea_explain", "eea_index", "eea_screen", "eea_sensitivity"}
     assert set(result["rows"]) == {"raw.prices", "daily_prices", "validation_results"} | model
     tables = frame(demo_env, "SELECT table_name FROM meta.table_builds ORDER BY 1")["table_name"].tolist()
     assert tables == sorted(["daily_prices", "validation_results", *model])

@@ -355,3 +355,17 @@ def test_an_ifrs_small_cap_is_excluded_saying_so() -> None:
     assert exclusions["reason"].tolist() == [
         "files its statements in IFRS (ifrs-full), not us-gaap: no Uniform adjustments"
     ]
+
+
+def test_no_members_at_all_builds_empty_marts() -> None:
+    """A first `eea load` of prices alone: no members, no statements; every model mart is empty, nothing raises."""
+    f = _frames()
+    members = members_on(f["membership"].iloc[0:0], AS_OF)
+    inputs, exclusions = company_inputs(
+        members, _statements().iloc[0:0], f["market"], latest_estimates(f["estimates"], AS_OF), f["companies"],
+        0.09, AS_OF, PARAMS,
+    )  # fmt: skip
+    assert inputs.empty and exclusions.empty
+    res = run_model(inputs, exclusions, _statements().iloc[0:0], pd.Series(dtype=object), AS_OF, 0.09, 0.04, 5)
+    assert res.company.empty and res.index.empty and res.exclusions.empty and res.sensitivity.empty
+    assert list(res.exclusions.columns) == ["as_of", "index_name", "ticker", "reason", "stage"]
