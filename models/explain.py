@@ -104,8 +104,8 @@ def _filed(members: pd.DataFrame, statements: pd.DataFrame, sources: pd.DataFram
     long = long.merge(sources, on=["cik", "fiscal_year", "concept"], how="left")
     # Items no fact gives (R&D of a company without research spending): the statement's own value, concept null.
     long["value"] = long["value"].where(long["concept"].notna(), long["total"])
-    long["derivation"] = np.where(
-        long["concept"].isna(), "no fact tagged: counted as 0 where the statements say so, else unknown", None
+    long["derivation"] = pd.Series(None, index=long.index, dtype=object).mask(
+        long["concept"].isna(), "no fact tagged: counted as 0 where the statements say so, else unknown"
     )
     long["unit"] = "USD"
     opening = opening.rename(columns={"adj_assets": "value"}).assign(
@@ -148,16 +148,22 @@ def explain(
          ("market_cap", "market_cap", "USD")],
         "price", 10,
     )  # fmt: skip
-    price["period_end"] = np.where(price["item"] == "close", m.set_index("ticker")["price_date"].reindex(
-        price["ticker"]).to_numpy(), None)  # fmt: skip
-    price["form"] = np.where(price["item"] == "close", "price", None)
-    if "price_source" in m:
-        price["concept"] = np.where(price["item"] == "close", m.set_index("ticker")["price_source"].reindex(
-            price["ticker"]).to_numpy(), None)  # fmt: skip
-    for column, target in (("shares_filed", "filed"), ("shares_accession", "accession"), ("shares_form", "form")):
-        if column in m:
-            values = m.set_index("ticker")[column].reindex(price["ticker"]).to_numpy()
-            price[target] = np.where(price["item"] == "shares_outstanding", values, price.get(target))
+    by_ticker = m.set_index("ticker")
+    is_close = (price["item"] == "close").to_numpy()
+    is_shares = (price["item"] == "shares_outstanding").to_numpy()
+
+    def per_row(column: str, rows: np.ndarray) -> pd.Series:
+        values = by_ticker[column].reindex(price["ticker"]).to_numpy() if column in by_ticker else None
+        out = pd.Series([None] * len(price), index=price.index, dtype=object)
+        if values is not None:
+            out[rows] = values[rows]
+        return out
+
+    price["period_end"] = per_row("price_date", is_close)
+    price["concept"] = per_row("price_source", is_close)
+    price["form"] = per_row("shares_form", is_shares).mask(is_close, "price")
+    price["filed"] = per_row("shares_filed", is_shares)
+    price["accession"] = per_row("shares_accession", is_shares)
     ev = _rows(
         m,
         [("borrowings", "borrowings", "USD"), ("lease_liabilities", "lease_liabilities", "USD"),

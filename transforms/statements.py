@@ -146,6 +146,8 @@ _IS_DURATION = np.array([any(n in CONCEPTS[i] for i in DURATION_ITEMS) for n in 
 assert len(_NAMES) <= CONCEPT_SPAN
 _RATIO_CODE = _CODE[CONCEPTS["variable_rate_debt_share"][0]]
 TAX_CLIP, TAX_DEFAULT = (0.0, 0.35), 0.25
+# A null for np.where over object arrays.
+_NULL = np.array(None, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -308,9 +310,9 @@ def _debt(matrix: np.ndarray) -> dict[str, np.ndarray]:
         lease_names = np.where(has, np.where(lease_names != "", lease_names + "+", "") + line_names, lease_names)
     return {
         "borrowings": value,
-        "borrowings_concept": np.where(names != "", names, None),
+        "borrowings_concept": np.where(names != "", names, _NULL),
         "lease_liabilities": lease,
-        "lease_concept": np.where(lease_names != "", lease_names, None),
+        "lease_concept": np.where(lease_names != "", lease_names, _NULL),
     }
 
 
@@ -453,7 +455,7 @@ def statements_with_sources(
         values[item] = np.nan_to_num(values[item], nan=0.0)
     ratio = values["variable_rate_debt_share"]
     values["variable_rate_debt_share"] = np.where(ratio > 1, ratio / 100, ratio)
-    debt_flag = np.where((values["interest"] > 0) & ~np.isfinite(debt["borrowings"]), DEBT_FLAG, None)
+    debt_flag = np.where((values["interest"] > 0) & ~np.isfinite(debt["borrowings"]), DEBT_FLAG, _NULL)
 
     # Uniform-style derived columns (EEA_MODEL.md 4).
     v = values
