@@ -130,7 +130,7 @@ class Settings(BaseSettings):
         "left out with the reason in eea_exclusions (the nightly flow's include_financials parameter overrides it)",
     )
     eea_min_coverage: float = Field(
-        default=0.75,
+        default=2 / 3,
         description="share of the index's weight (members where weights are unknown) a fiscal year's value must "
         "stand on for eea_index.coverage_ok, which the chart and the report show",
     )

@@ -56,7 +56,7 @@ class IndexPolicy:
 
     include_financials: bool = False
     negative_ev: bool = True
-    min_coverage: float = 0.75
+    min_coverage: float = 2 / 3
 
 
 SCREEN_COLUMNS = [

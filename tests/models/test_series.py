@@ -273,7 +273,7 @@ def test_coverage_says_how_much_of_the_index_each_year_stands_on(model: dict) ->
     assert row["members_coverage"] == pytest.approx(3 / 4)
     assert row["weight_coverage"] == pytest.approx(0.9)
     assert bool(row["coverage_ok"])
-    # FY2026 analyst: only AAA has a consensus: weight 0.4 of 1.0, under the 75% default.
+    # FY2026 analyst: only AAA has a consensus: weight 0.4 of 1.0, under the two-thirds default.
     thin = idx.loc[("analyst", 2026)]
     assert thin["members_used"] == 1 and thin["weight_coverage"] == pytest.approx(0.4)
     assert not bool(thin["coverage_ok"])

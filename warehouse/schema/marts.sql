@@ -412,7 +412,7 @@ COMMENT ON COLUMN eea_index.fiscal_year IS 'Fiscal year (Compustat convention: a
 COMMENT ON COLUMN eea_index.members_total IS 'Members of the index on as_of the aggregate is meant to hold, used or not: every member but the financials left out by policy (eea_exclusions stage policy).';
 COMMENT ON COLUMN eea_index.members_coverage IS 'members_used / members_total.';
 COMMENT ON COLUMN eea_index.weight_coverage IS 'Index weight (from the holdings file) of the members used / the weight of the members_total; null where weights are unknown.';
-COMMENT ON COLUMN eea_index.coverage_ok IS 'Whether the value stands on enough of the index to be shown: weight_coverage (members_coverage where weights are unknown) >= the eea_min_coverage setting (0.75 by default). The chart and the report show only these years.';
+COMMENT ON COLUMN eea_index.coverage_ok IS 'Whether the value stands on enough of the index to be shown: weight_coverage (members_coverage where weights are unknown) >= the eea_min_coverage setting (two thirds by default). The chart and the report show only these years.';
 COMMENT ON COLUMN eea_index.series IS 'actual (Uniform-style), actual_asreported (no adjustments), analyst (consensus), projection (our mean-reversion projection), market_implied (every member reaching the same steady ROA R*_index that values the index at its enterprise value).';
 COMMENT ON COLUMN eea_index.value IS 'Index ROA, a fraction (0.07 = 7%): sum of the members'' earnings / sum of their assets (mean assets for actual years, opening assets on the asset path for forward years).';
 COMMENT ON COLUMN eea_index.members_used IS 'Members whose numbers are in this value (market_implied: members with ev <= 0 included, the index being defined by its sums).';
