@@ -126,12 +126,22 @@ def model_results(ctx: RunContext) -> Results:
         market = _mart_or_empty(
             ctx,
             "daily_prices",
-            "SELECT ticker, max(date) AS date, arg_max(close, date) AS close, "
-            "arg_max(shares_outstanding, date) AS shares_outstanding, arg_max(market_cap, date) AS market_cap, "
-            "arg_max(source, date) AS price_source "
-            "FROM daily_prices WHERE date <= ? AND date >= ? - INTERVAL 40 DAY GROUP BY ticker",
+            # The last row of each ticker whole: arg_max would skip a null market cap (a close whose as-traded value
+            # is unproven) and pair the last close with an older row's market cap.
+            "SELECT ticker, date, close, shares_outstanding, market_cap, source AS price_source, price_basis, "
+            "basis_date FROM daily_prices WHERE date <= ? AND date >= ? - INTERVAL 40 DAY "
+            "QUALIFY row_number() OVER (PARTITION BY ticker ORDER BY date DESC) = 1",
             [day, day],
-            ["ticker", "date", "close", "shares_outstanding", "market_cap", "price_source"],
+            [
+                "ticker",
+                "date",
+                "close",
+                "shares_outstanding",
+                "market_cap",
+                "price_source",
+                "price_basis",
+                "basis_date",
+            ],
         )
         estimates = latest_estimates(
             _query(

@@ -152,7 +152,10 @@ def company_inputs(
     fy0 = fy0.merge(prev, on=["cik", "fy0"], how="left")
     m = m.merge(fy0, on="cik", how="left")
 
-    mk = market[["ticker", "date", "close", "shares_outstanding", "market_cap"]].rename(columns={"date": "price_date"})
+    basis = [c for c in ("price_basis", "basis_date") if c in market.columns]
+    mk = market[["ticker", "date", "close", "shares_outstanding", "market_cap", *basis]].rename(
+        columns={"date": "price_date"}
+    )
     m = m.merge(mk, on="ticker", how="left")
 
     age = (pd.Timestamp(as_of) - pd.to_datetime(m["price_date"])).dt.days
@@ -173,6 +176,14 @@ def company_inputs(
         reason.isna() & (age > params.max_price_age_days),
         "stale price: last close " + m["price_date"].astype("string") + f", over {params.max_price_age_days} days",
     )
+    if "price_basis" in m.columns:
+        unproven = reason.isna() & m["market_cap"].isna() & m["price_basis"].notna() & (m["price_basis"] != "none")
+        reason = reason.mask(
+            unproven,
+            "price basis unknown: the close of " + m["price_date"].astype("string") + " is "
+            + m["price_basis"].astype("string") + "-adjusted as of " + m["basis_date"].astype("string")
+            + " and its as-traded value cannot be proven, so no market cap",
+        )  # fmt: skip
     reason = reason.mask(reason.isna() & m["shares_outstanding"].isna(), "no shares outstanding known at as_of")
     m["financial"] = is_financial(m["sic"]).to_numpy()
     exclusions = m.loc[reason.notna(), ["index_name", "ticker", "weight"]].assign(reason=reason[reason.notna()])

@@ -369,3 +369,23 @@ def test_no_members_at_all_builds_empty_marts() -> None:
     res = run_model(inputs, exclusions, _statements().iloc[0:0], pd.Series(dtype=object), AS_OF, 0.09, 0.04, 5)
     assert res.company.empty and res.index.empty and res.exclusions.empty and res.sensitivity.empty
     assert list(res.exclusions.columns) == ["as_of", "index_name", "ticker", "reason", "stage"]
+
+
+def test_a_close_on_an_unproven_basis_excludes_the_member_with_the_reason() -> None:
+    """BBB's last close is a Stooq bar adjusted through a later download day: daily_prices leaves its market cap
+    null, and the member is excluded saying why, not priced on an adjusted close."""
+    f = _frames()
+    market = f["market"].assign(price_basis="none", basis_date=pd.NaT)
+    bbb = market["ticker"] == "BBB"
+    market.loc[bbb, ["price_basis", "basis_date"]] = ["split_dividend", pd.Timestamp("2025-07-15")]
+    market.loc[bbb, ["shares_outstanding", "market_cap"]] = np.nan
+    members = members_on(f["membership"], AS_OF)
+    inputs, exclusions = company_inputs(
+        members, _statements(), market, latest_estimates(f["estimates"], AS_OF), f["companies"], 0.095, AS_OF, PARAMS
+    )
+    assert "BBB" not in set(inputs["ticker"])
+    reason = exclusions.set_index("ticker").loc["BBB", "reason"]
+    assert reason == (
+        "price basis unknown: the close of 2025-06-30 is split_dividend-adjusted as of 2025-07-15 and its as-traded "
+        "value cannot be proven, so no market cap"
+    )
