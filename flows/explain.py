@@ -37,8 +37,22 @@ def _recompute(settings: Settings, con: Any, as_of: date) -> pd.DataFrame:
     return frame
 
 
+def synthetic_datasets(con: Any) -> list[str] | None:
+    """The raw datasets of the published warehouse that hold demo-market rows (pipeline_runs), None if unrecorded."""
+    rows = con.execute(
+        "SELECT synthetic, synthetic_datasets FROM pipeline_runs WHERE state = 'published' "
+        "ORDER BY ended_at DESC LIMIT 1"
+    ).fetchall()
+    if not rows or rows[0][0] is None:
+        return None
+    return list(rows[0][1] or []) if rows[0][0] else []
+
+
 def explain_rows(settings: Settings, ticker: str, as_of: date | None = None) -> tuple[date, pd.DataFrame]:
-    """(as_of, the ticker's eea_explain rows); WarehouseError when the warehouse or the ticker has none."""
+    """(as_of, the ticker's eea_explain rows); WarehouseError when the warehouse or the ticker has none.
+
+    rows.attrs["synthetic"]: the datasets that come from the simulated demo market (empty: none; None: unknown).
+    """
     from flows.runtime import lake_for
 
     con = connect_readonly(settings.data_dir, lake_for(settings))
@@ -57,12 +71,14 @@ def explain_rows(settings: Settings, ticker: str, as_of: date | None = None) -> 
         else:
             frame = _recompute(settings, con, day)
             rows = frame[frame["ticker"].str.upper() == ticker.upper()].reset_index(drop=True)
+        synthetic = synthetic_datasets(con)
     finally:
         con.close()
     if rows.empty:
         raise WarehouseError(
             f"{ticker}: no derivation on {day}: not a member the model used (see eea_exclusions for the reason)"
         )
+    rows.attrs["synthetic"] = synthetic
     return day, rows
 
 
@@ -83,6 +99,9 @@ def _day(value: Any) -> str:
 def format_explain(ticker: str, day: date, rows: pd.DataFrame) -> str:
     """The rows as a text a reader can redo by hand, section by section."""
     out = [f"{ticker.upper()} as of {day}: every number and where it comes from"]
+    synthetic = rows.attrs.get("synthetic")
+    if synthetic:
+        out.insert(0, f"SYNTHETIC DEMO MARKET - not real data (simulated: {', '.join(synthetic)})")
     for (index_name, section), part in rows.groupby(["index_name", "section"], sort=False):
         out.append("")
         out.append(f"[{index_name}] {section}")

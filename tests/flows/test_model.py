@@ -185,3 +185,21 @@ def test_explain_lets_a_reader_redo_every_number(run: dict) -> None:
     assert len(joined) >= len(filed)
     assert (joined.groupby(["ticker", "concept"])["value"].first() == joined.groupby(["ticker", "concept"])[
         "value_raw"].apply(lambda v: v.iloc[0])).mean() > 0.99  # fmt: skip
+
+
+def test_eea_explain_prints_the_derivation_says_synthetic_and_recomputes_an_earlier_date(run: dict, capsys) -> None:
+    from flows.cli import main
+
+    rows = frame(run["data_dir"], "SELECT ticker, accession FROM eea_explain WHERE accession IS NOT NULL LIMIT 1")
+    ticker, accession = rows.iloc[0]["ticker"], rows.iloc[0]["accession"]
+    assert main(["explain", ticker]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("SYNTHETIC DEMO MARKET - not real data")
+    assert f"{ticker} as of {AS_OF}" in out and accession in out and "R* = (ev - a) / b" in out
+    # An earlier date is recomputed read-only from the published warehouse, point in time.
+    earlier = last_trading_day(AS_OF - timedelta(days=60))
+    assert main(["explain", ticker, "--as-of", earlier.isoformat()]) == 0
+    assert f"{ticker} as of {earlier}" in capsys.readouterr().out
+    assert main(["explain", "NOT-A-MEMBER"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a member the model used" in err
