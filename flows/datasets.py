@@ -95,6 +95,72 @@ def universe(ctx: RunContext, dataset: str) -> tuple[str, ...] | None:
     return tuple(members.to_pylist())
 
 
+# Datasets a per-ticker provider serves by filing date (SEC: facts and share counts filed in the window). A nightly
+# asks only for what was filed since the last landed window, so a company that joins the index after the seed would
+# get only its new filings; these datasets fetch a newcomer's history once, as the seed would have.
+FILED_HISTORY = ("fundamentals", "shares_outstanding")
+
+
+def newcomers(ctx: RunContext, dataset: str, tickers: tuple[str, ...]) -> tuple[str, ...]:
+    """The tickers with no rows yet in staging.<dataset>: by CIK where the companies or constituents data gives the
+    ticker one (a renamed ticker keeps its filer's history; a reused ticker is a new filer), else by ticker."""
+    if not tickers:
+        return ()
+    found = ctx.run.query(
+        f"""
+        WITH members AS (SELECT unnest(?::VARCHAR[]) AS ticker),
+        filer AS (SELECT ticker, arg_max(cik, as_of) AS cik FROM staging.companies WHERE as_of <= ? GROUP BY ticker),
+        listed AS (
+            SELECT ticker, arg_max(cik, as_of) AS cik FROM staging.constituents
+            WHERE cik IS NOT NULL AND as_of <= ? GROUP BY ticker
+        )
+        SELECT m.ticker FROM members m LEFT JOIN filer f USING (ticker) LEFT JOIN listed l USING (ticker)
+        WHERE CASE WHEN coalesce(f.cik, l.cik) IS NOT NULL
+                   THEN coalesce(f.cik, l.cik) NOT IN (SELECT DISTINCT cik FROM staging.{dataset})
+                   ELSE m.ticker NOT IN (SELECT DISTINCT ticker FROM staging.{dataset} WHERE ticker IS NOT NULL)
+              END
+        ORDER BY m.ticker
+        """,
+        [list(tickers), ctx.as_of, ctx.as_of],
+    ).column("ticker")
+    return tuple(found.to_pylist())
+
+
+def _land_history(ctx: RunContext, dataset: str, lo: date) -> int:
+    """Land, as a batch of its own, the filings of index members new to `dataset` from its seed start to the day
+    before the night's window; rows landed. Nothing for a seed run or a provider whose batches are not per ticker."""
+    if dataset not in FILED_HISTORY or dataset not in getattr(ctx.source(dataset), "scope", {}):
+        return 0
+    start, end = seed_start(ctx, dataset), lo - timedelta(days=1)
+    if end < start:
+        return 0
+    logger = get_run_logger()
+    new = newcomers(ctx, dataset, universe(ctx, dataset) or ())
+    if not new:
+        return 0
+    shown = ", ".join(new[:10]) + (f" and {len(new) - 10} more" if len(new) > 10 else "")
+    with ctx.timed(f"extract {dataset} history"):
+        try:
+            table = extract_step(ctx, dataset, start, end, tickers=new)
+        except SourceError as exc:
+            # They still have no rows, so the next night asks again.
+            logger.error("%s: no history for %d newcomers (%s): %s", dataset, len(new), shown, exc)
+            return 0
+    if table.num_rows == 0:
+        # Nothing filed before the night's window (or every newcomer missing): no empty batch; the next night asks again.
+        logger.info(
+            "%s: no history %s..%s for the %d index members new to it (%s)", dataset, start, end, len(new), shown
+        )
+        return 0
+    rows = _gate_and_land(ctx, dataset, table, start, end)
+    got = len(pc.unique(table.column("ticker"))) if rows else 0
+    logger.info(
+        "%s: history %s..%s for %d of %d index members new to it (%s): %d rows",
+        dataset, start, end, got, len(new), shown, rows,
+    )  # fmt: skip
+    return rows
+
+
 @task(retries=3, retry_delay_seconds=[2, 10, 30], retry_condition_fn=_transient, cache_policy=NONE)
 def extract(dataset: str, start: date, end: date) -> pa.Table:
     """Fetch one dataset's rows for [start, end] from its configured source."""
@@ -111,7 +177,8 @@ def extract(dataset: str, start: date, end: date) -> pa.Table:
 
 def _report_missing(ctx: RunContext, dataset: str, missing: dict[str, str], asked: int, provider: str) -> None:
     if missing:
-        ctx.missing[dataset] = missing
+        # A dataset may be asked twice in a run (newcomers' history, then the night): keep both answers.
+        ctx.missing.setdefault(dataset, {}).update(missing)
         shown = ", ".join(f"{t} ({why})" for t, why in list(missing.items())[:10])
         get_run_logger().warning(
             "%s: %d of %d tickers missing from %s; the rest landed: %s", dataset, len(missing), asked, provider, shown
@@ -142,8 +209,13 @@ def shard_tickers(ctx: RunContext, source: Source, dataset: str, end: date) -> t
     return None
 
 
-def extract_step(ctx: RunContext, dataset: str, start: date, end: date) -> pa.Table:
+def extract_step(
+    ctx: RunContext, dataset: str, start: date, end: date, tickers: tuple[str, ...] | None = None
+) -> pa.Table:
     """One dataset's rows for [start, end]: one extract task, or one task per shard of tickers on the task runner.
+
+    `tickers` narrows a per-ticker provider's request to those tickers (sharded the same way); None asks for the
+    dataset's usual tickers (shard_tickers).
 
     Shards run on the runner EEA_TASK_RUNNER picks (flows/shards.py) and come back to this process, concatenated
     in shard order, so the batch is the one an unsharded extract gives; validation and landing stay here, with
@@ -151,7 +223,8 @@ def extract_step(ctx: RunContext, dataset: str, start: date, end: date) -> pa.Ta
     replace per ticker (its `scope`): there its tickers are reported missing and the other shards land.
     """
     source = ctx.source(dataset)
-    tickers = shard_tickers(ctx, source, dataset, end)
+    if tickers is None:
+        tickers = shard_tickers(ctx, source, dataset, end)
     if not tickers:
         return extract.with_options(retries=ctx.settings.extract_retries)(dataset, start, end)
     parts = shards(tickers, ctx.settings.shard_size)
@@ -256,8 +329,45 @@ def land(dataset: str, table: pa.Table, start: date, end: date) -> Landed:
     return ctx.run.land(dataset, table, source=ctx.settings.source_for(dataset), window=(start, end), scope=scope)
 
 
+def _gate_and_land(ctx: RunContext, dataset: str, table: pa.Table, lo: date, hi: date) -> int:
+    """Validate one batch and land it, or quarantine it whole; rows landed (0 when quarantined)."""
+    logger = get_run_logger()
+    with ctx.timed(f"validate {dataset}"):
+        report = validate(dataset, table, lo, hi)
+    if not report.passed:
+        batch_id = ctx.run.quarantine(
+            dataset,
+            table,
+            source=ctx.settings.source_for(dataset),
+            window=(lo, hi),
+            report={"batch_id": report.batch_id, "results": report.results, "summary": report.summary()},
+        )
+        ctx.quarantined[dataset] = batch_id
+        record_validation(ctx, report.results, "quarantined")
+        logger.error(
+            "%s: batch %s quarantined, nothing of it landed; marts use the last good data. %s",
+            dataset, batch_id, report.summary(),
+        )  # fmt: skip
+        return 0
+    if report.failures("warning"):
+        logger.warning("%s: %s", dataset, report.summary())
+    with ctx.timed(f"land {dataset}"):
+        landed = land(dataset, table, lo, hi)
+    record_validation(ctx, report.results, "landed")
+    ctx.landed[dataset] = ctx.landed.get(dataset, 0) + landed.rows
+    logger.info(
+        "%s: landed %d rows in %d partitions for %s..%s (batch %s)",
+        dataset, landed.rows, landed.partitions, lo, hi, landed.batch_id,
+    )  # fmt: skip
+    return landed.rows
+
+
 def land_datasets(datasets: tuple[str, ...], start: date | None = None, end: date | None = None) -> dict[str, int]:
-    """Extract and land each dataset in turn; rows landed per dataset."""
+    """Extract and land each dataset in turn; rows landed per dataset.
+
+    A nightly (no start or end given) first lands the history of index members new to a dataset in FILED_HISTORY
+    (_land_history), as a batch of its own, then the night's window for every member.
+    """
     ctx = current()
     logger = get_run_logger()
     out = {}
@@ -265,6 +375,7 @@ def land_datasets(datasets: tuple[str, ...], start: date | None = None, end: dat
         lo, hi = window(ctx, dataset, start)
         if end is not None:
             hi = end
+        history = _land_history(ctx, dataset, lo) if start is None and end is None else 0
         with ctx.timed(f"extract {dataset}"):
             try:
                 table = extract_step(ctx, dataset, lo, hi)
@@ -273,37 +384,9 @@ def land_datasets(datasets: tuple[str, ...], start: date | None = None, end: dat
                 # that read this dataset say how old their inputs are (inputs_as_of).
                 ctx.failed[dataset] = str(exc)
                 logger.error("%s: nothing landed, the provider failed after its retries: %s", dataset, exc)
-                out[dataset] = 0
+                out[dataset] = history
                 continue
-        with ctx.timed(f"validate {dataset}"):
-            report = validate(dataset, table, lo, hi)
-        if not report.passed:
-            batch_id = ctx.run.quarantine(
-                dataset,
-                table,
-                source=ctx.settings.source_for(dataset),
-                window=(lo, hi),
-                report={"batch_id": report.batch_id, "results": report.results, "summary": report.summary()},
-            )
-            ctx.quarantined[dataset] = batch_id
-            record_validation(ctx, report.results, "quarantined")
-            logger.error(
-                "%s: batch %s quarantined, nothing of it landed; marts use the last good data. %s",
-                dataset, batch_id, report.summary(),
-            )  # fmt: skip
-            out[dataset] = 0
-            continue
-        if report.failures("warning"):
-            logger.warning("%s: %s", dataset, report.summary())
-        with ctx.timed(f"land {dataset}"):
-            landed = land(dataset, table, lo, hi)
-        record_validation(ctx, report.results, "landed")
-        ctx.landed[dataset] = ctx.landed.get(dataset, 0) + landed.rows
-        out[dataset] = landed.rows
-        logger.info(
-            "%s: landed %d rows in %d partitions for %s..%s (batch %s)",
-            dataset, landed.rows, landed.partitions, lo, hi, landed.batch_id,
-        )  # fmt: skip
+        out[dataset] = history + _gate_and_land(ctx, dataset, table, lo, hi)
     step(f"landed {', '.join(datasets)}")
     return out
 

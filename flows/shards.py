@@ -152,7 +152,11 @@ def shard_runner(settings: Settings) -> Iterator[tuple[TaskRunner[Any], int]]:
 
 
 def shard_settings(settings: Settings, slots: int) -> Settings:
-    """Settings for one shard of `slots` running at once: SEC's request rate is for the whole run, so each gets its share."""
+    """Settings for one shard of `slots` running at once: SEC's request rate is for the whole run, so on Dask each
+    worker process gets its share; threads of this process already share its one SEC limiter at the full rate."""
+    if settings.task_runner == "process":
+        # RateLimiter.for_provider keeps one limiter per provider in a process and refuses a second rate for it.
+        return settings
     return settings.model_copy(update={"sec_rate_per_second": settings.sec_rate_per_second / max(slots, 1)})
 
 

@@ -70,10 +70,17 @@ def test_workers_get_the_eea_and_prefect_environment_with_telemetry_off() -> Non
     }
 
 
-def test_each_shard_gets_its_share_of_the_sec_rate(tmp_path: Path) -> None:
-    settings = load_settings(data_dir=tmp_path, sec_rate_per_second=10.0)
+def test_each_dask_shard_gets_its_share_of_the_sec_rate(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path, sec_rate_per_second=10.0, task_runner="dask")
     assert shard_settings(settings, 4).sec_rate_per_second == 2.5
     assert settings.sec_rate_per_second == 10.0
+
+
+def test_threads_share_the_process_sec_limiter_at_the_full_rate(tmp_path: Path) -> None:
+    # One limiter per provider per process (RateLimiter.for_provider): a shard thread asking 2.5/s beside the
+    # run's 10/s one was refused with ValueError, so no SEC nightly could run on the default runner.
+    settings = load_settings(data_dir=tmp_path, sec_rate_per_second=10.0, task_runner="process")
+    assert shard_settings(settings, 4).sec_rate_per_second == 10.0
 
 
 @pytest.mark.parametrize("dataset", sorted(DemoSource.per_ticker))
