@@ -15,7 +15,7 @@ LOADABLE: dict[str, tuple[str, ...]] = {
     "constituents": ("ishares",),
     "prices": ("yahoo", "stooq", "cboe"),
     "rates": ("fred",),
-    "fundamentals": ("sec",),
+    "fundamentals": ("sec", "sec_fsds"),
     "companies": ("sec",),
     "options": ("cboe", "yahoo"),
     "transcripts": ("files", "fmp"),
@@ -40,7 +40,7 @@ def parse_payloads(
     downloaded: date | None = None,
     refused: list[str] | None = None,
 ) -> dict[str, pa.Table]:
-    """(origin, bytes) payloads of one provider to raw tables per dataset (SEC company facts give two).
+    """(origin, bytes) payloads of one provider to raw tables per dataset (SEC company facts give two, an FSDS zip one).
 
     Prices: Yahoo payloads are brought back to as traded together (sources.yahoo.as_traded), so one payload's
     split events serve another of the same ticker; Stooq and Cboe files are adjusted through their download
@@ -76,6 +76,13 @@ def parse_payloads(
 
             parse = parse_fred_json if payload.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"{") else parse_fred_csv
             add("rates", parse(payload, origin=origin))
+        elif dataset == "fundamentals" and provider == "sec_fsds":
+            from sources.sec_fsds import parse_fsds
+
+            if ticker is not None:
+                # A quarter's zip holds every filer of the quarter: one ticker cannot name them.
+                raise SourceError(f"sec_fsds: {origin}: --ticker {ticker} cannot apply to a quarter of many filers")
+            add("fundamentals", parse_fsds(payload, origin=origin))
         elif dataset == "fundamentals":
             from sources.sec import parse_companyfacts
 

@@ -221,3 +221,43 @@ def test_holdings_with_a_cash_accrual_load_and_a_true_conflict_is_refused(
         con.close()
     assert members == [("ALPH", 0.41, date(2025, 12, 15)), ("SPCL", 0.14, date(2025, 12, 15))]
     assert raw == [(2205012.0, 84120335.04)]
+
+
+def test_a_quarter_of_sec_financial_statement_data_sets_loads_into_raw_fundamentals(
+    demo_env: Path, tmp_path: Path, capsys
+) -> None:
+    from tests.sources.fsds_zip import KA, K, Q, tiny_fsds_zip
+
+    path = tmp_path / "2009q3.zip"
+    path.write_bytes(tiny_fsds_zip())
+    assert main(["load", "fundamentals", "--source", "sec_fsds", "--as-of", "2026-05-05", str(path)]) == 0
+    assert "Published warehouse:" in capsys.readouterr().out
+    con = connect_readonly(demo_env)
+    try:
+        rows = con.execute(
+            "SELECT cik, concept, unit, period_start, period_end, value, form, accession, source FROM raw.fundamentals "
+            "ORDER BY cik, concept, period_end, period_start"
+        ).fetchall()
+    finally:
+        con.close()
+    d = date
+    assert rows == [
+        (1234, "Assets", "USD", None, d(2009, 6, 30), 1001.0, "10-K/A", KA, "sec_fsds"),
+        (1234, "EarningsPerShareBasic", "USD/shares", d(2008, 7, 1), d(2009, 6, 30), 1.25, "10-K", K, "sec_fsds"),
+        (1234, "EntityCommonStockSharesOutstanding", "shares", None, d(2009, 7, 31), 5000.0, "10-K", K, "sec_fsds"),
+        (1234, "Revenues", "USD", d(2008, 7, 1), d(2009, 6, 30), 500.0, "10-K", K, "sec_fsds"),
+        (1234, "Revenues", "USD", d(2009, 4, 1), d(2009, 6, 30), 130.0, "10-K", K, "sec_fsds"),
+        (5678, "Revenues", "USD", d(2008, 12, 1), d(2009, 2, 28), 40.0, "10-Q", Q, "sec_fsds"),
+        (5678, "Revenues", "USD", d(2009, 1, 1), d(2009, 6, 30), 90.0, "10-Q", Q, "sec_fsds"),
+    ]
+
+
+def test_a_quarter_zip_refuses_a_single_ticker(demo_env: Path, tmp_path: Path, capsys) -> None:
+    from tests.sources.fsds_zip import tiny_fsds_zip
+
+    path = tmp_path / "2009q3.zip"
+    path.write_bytes(tiny_fsds_zip())
+    args = ["load", "fundamentals", "--source", "sec_fsds", "--ticker", "ALFA", "--as-of", "2026-05-05", str(path)]
+    assert main(args) == 1
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if x.startswith("eea: nothing was loaded")]
+    assert "sec_fsds" in line and "2009q3.zip" in line and "--ticker ALFA" in line
