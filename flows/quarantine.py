@@ -35,7 +35,9 @@ def release(batch_id: str, as_of: date | None = None) -> dict[str, Any]:
         table = pq.read_table(record["_parquet"])
         lo, hi = (date.fromisoformat(d) for d in record["window"])
         scope = (
-            _PerTicker.scope.get(dataset) if record.get("source") in {"yahoo", "stooq", "cboe", "sec", "fmp"} else None
+            _PerTicker.scope.get(dataset)
+            if record.get("source") in {"yahoo", "stooq", "cboe", "sec", "sec_fsds", "fmp"}
+            else None
         )
         landed = ctx.run.land(dataset, table, source=record["source"], window=(lo, hi), scope=scope)
         ctx.landed[dataset] = landed.rows
