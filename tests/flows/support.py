@@ -27,3 +27,8 @@ def subprocess_env(data_dir: Path, prefect_api: str, **extra: str) -> dict[str, 
     sizes = {key: os.environ.get(key, value) for key, value in SMALL.items()}
     env = {**os.environ, **sizes, "EEA_DATA_DIR": str(data_dir), "PREFECT_API_URL": prefect_api, **extra}
     return env
+
+
+def stooq_load(path: Path | str, downloaded: str, as_of: str = "2024-01-05") -> list[str]:
+    """`eea load` arguments for a Stooq file downloaded on `downloaded` (the day its bars are adjusted through)."""
+    return ["load", "prices", "--source", "stooq", "--as-of", as_of, "--downloaded", downloaded, str(path)]

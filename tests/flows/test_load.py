@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from flows.cli import main
+from tests.flows.support import stooq_load
 from warehouse.store import connect_readonly, published_path
 
 pytestmark = pytest.mark.xdist_group("prefect")
@@ -32,22 +33,7 @@ def own_stooq(tmp_path: Path) -> Path:
 
 
 def test_load_into_an_empty_data_dir_holds_only_what_was_loaded(demo_env: Path, tmp_path: Path, capsys) -> None:
-    assert (
-        main(
-            [
-                "load",
-                "prices",
-                "--source",
-                "stooq",
-                "--as-of",
-                "2024-01-05",
-                "--downloaded",
-                "2024-01-05",
-                str(own_stooq(tmp_path)),
-            ]
-        )
-        == 0
-    )
+    assert main(stooq_load(str(own_stooq(tmp_path)), "2024-01-05")) == 0
     assert "Published warehouse:" in capsys.readouterr().out
     con = connect_readonly(demo_env)
     try:
@@ -62,22 +48,7 @@ def test_load_into_an_empty_data_dir_holds_only_what_was_loaded(demo_env: Path, 
 
 
 def test_a_payload_it_cannot_accept_changes_nothing(demo_env: Path, tmp_path: Path, capsys) -> None:
-    assert (
-        main(
-            [
-                "load",
-                "prices",
-                "--source",
-                "stooq",
-                "--as-of",
-                "2024-01-05",
-                "--downloaded",
-                "2024-01-05",
-                str(own_stooq(tmp_path)),
-            ]
-        )
-        == 0
-    )
+    assert main(stooq_load(str(own_stooq(tmp_path)), "2024-01-05")) == 0
     before = published_path(demo_env).read_bytes()
     bad = tmp_path / "xyz_us_d.csv"
     bad.write_text("<!DOCTYPE html><html><title>Just a moment...</title></html>")

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pytest
 
 from flows.cli import main
+from tests.flows.support import stooq_load
 from tests.sources.httpserver import LocalServer, Reply
 from warehouse.store import WarehouseRun
 
@@ -26,22 +27,7 @@ def own_stooq(tmp_path: Path) -> Path:
 def test_status_lists_runs_freshness_marts_and_quarantine(demo_env: Path, tmp_path: Path, capsys) -> None:
     assert main(["status"]) == 1  # nothing published yet
     assert "no published warehouse" in capsys.readouterr().out
-    assert (
-        main(
-            [
-                "load",
-                "prices",
-                "--source",
-                "stooq",
-                "--as-of",
-                "2024-01-05",
-                "--downloaded",
-                "2024-01-03",
-                str(own_stooq(tmp_path)),
-            ]
-        )
-        == 0
-    )
+    assert main(stooq_load(str(own_stooq(tmp_path)), "2024-01-03")) == 0
     # A batch that failed its gate, kept whole by the store as a nightly would.
     with WarehouseRun(demo_env, kind="rates", as_of=date(2024, 1, 5)) as run:
         table = pa.table({"series": ["DGS10"], "date": [date(2024, 1, 5)], "value": [-999.0]})
@@ -74,22 +60,7 @@ def test_status_lists_runs_freshness_marts_and_quarantine(demo_env: Path, tmp_pa
 def test_status_says_whether_the_published_data_comes_from_the_demo_market(
     demo_env: Path, tmp_path: Path, capsys
 ) -> None:
-    assert (
-        main(
-            [
-                "load",
-                "prices",
-                "--source",
-                "stooq",
-                "--as-of",
-                "2024-01-05",
-                "--downloaded",
-                "2024-01-03",
-                str(own_stooq(tmp_path)),
-            ]
-        )
-        == 0
-    )
+    assert main(stooq_load(str(own_stooq(tmp_path)), "2024-01-03")) == 0
     capsys.readouterr()
     assert main(["status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
@@ -163,22 +134,7 @@ def test_status_query_and_doctor_with_the_lake_on_s3(
         "EEA_S3_SECRET_ACCESS_KEY": s3_lake.secret_access_key,
     }.items():
         monkeypatch.setenv(key, value)
-    assert (
-        main(
-            [
-                "load",
-                "prices",
-                "--source",
-                "stooq",
-                "--as-of",
-                "2024-01-05",
-                "--downloaded",
-                "2024-01-03",
-                str(own_stooq(tmp_path)),
-            ]
-        )
-        == 0
-    )
+    assert main(stooq_load(str(own_stooq(tmp_path)), "2024-01-03")) == 0
     capsys.readouterr()
     assert main(["query", "SELECT ticker, count(*) AS n, max(close) AS c FROM raw.prices GROUP BY ticker"]) == 0
     out = capsys.readouterr().out
