@@ -249,10 +249,31 @@ def _shares_key(fact: Fact) -> tuple:
     return (fact.period_end, fact.filed)
 
 
+def _share_counts(parsed: Iterable[Fact]) -> list[Fact]:
+    """dei:EntityCommonStockSharesOutstanding per filing and date: the sum of the distinct counts one accession gives.
+
+    A cover page lists each class of common stock apart (Class A, Class B, ...), and companyfacts drops the class,
+    so one accession holds several counts for one date; the company's shares are their sum (market cap is then the
+    close of the listed class times every share, the usual approximation where classes convert one for one). A
+    count repeated within one accession is the same fact twice and is counted once.
+    """
+    by_filing: dict[tuple, dict[float, Fact]] = {}
+    for f in parsed:
+        if (f.taxonomy, f.concept, f.unit) == (SHARES_TAXONOMY, SHARES_CONCEPT, SHARES_UNIT):
+            by_filing.setdefault((f.period_end, f.filed, f.accession), {}).setdefault(f.value, f)
+    return [
+        next(iter(counts.values()))._replace(value=float(sum(counts)))
+        if len(counts) > 1
+        else next(iter(counts.values()))
+        for counts in by_filing.values()
+    ]
+
+
 def read_companyfacts(payload: Payload, *, origin: str, ticker: str | None = None) -> CompanyFacts:
     """One companyfacts payload to raw `fundamentals` (every fact, every taxonomy), raw `shares_outstanding` and counts.
 
-    Both are unique on their raw key; see _dedupe for which duplicate is kept. A filer without us-gaap facts
+    Both are unique on their raw key; see _dedupe for which duplicate is kept, and _share_counts for the share
+    count of a filer with several classes of common stock. A filer without us-gaap facts
     is not an error here (has_us_gaap tells the caller). Any fact missing end, filed or a numeric val makes the
     payload an error naming the facts at fault.
     """
@@ -286,10 +307,7 @@ def read_companyfacts(payload: Payload, *, origin: str, ticker: str | None = Non
         raise _faults(origin, f"CIK {cik}: facts that cannot be read", bad)
 
     kept, dropped, conflicting = _dedupe(parsed, _fundamentals_key)
-    shares, _, _ = _dedupe(
-        (f for f in kept if (f.taxonomy, f.concept, f.unit) == (SHARES_TAXONOMY, SHARES_CONCEPT, SHARES_UNIT)),
-        _shares_key,
-    )
+    shares, _, _ = _dedupe(_share_counts(parsed), _shares_key)
     columns = {name: [getattr(f, name) for f in kept] for name in Fact._fields}
     fundamentals = pa.Table.from_pydict(
         {"cik": [cik] * len(kept), "ticker": [ticker] * len(kept), **columns},

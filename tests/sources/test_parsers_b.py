@@ -768,3 +768,43 @@ def test_real_tsla_dividends_only_request_is_refused() -> None:
     assert pc.max(table.column("split_ratio")).as_py() == 1.0
     tables, refused = as_traded([(path.name, table)])
     assert tables == [] and "TSLA last bar 2023-08-11, downloaded 2025-02-21" in refused[0]
+
+
+def _cover(val: float, accn: str, filed: str, end: str = "2025-02-20") -> dict:
+    return {"end": end, "val": val, "accn": accn, "fy": 2024, "fp": "FY", "form": "10-K", "filed": filed}
+
+
+def test_shares_of_a_filer_with_two_classes_are_summed_per_filing() -> None:
+    """A cover page lists Class A and Class B apart and companyfacts drops the class: 40,000,000 + 9,500,000 shares
+    in one 10-K are 49,500,000 shares, not the larger class alone (today's main kept 40,000,000). A count repeated in
+    one accession is counted once; a same-day amendment (a later accession) replaces the original's total."""
+    from sources.sec import parse_companyfacts
+
+    doc = {
+        "cik": 999001,
+        "entityName": "TWO CLASS CO",
+        "facts": {
+            "dei": {
+                "EntityCommonStockSharesOutstanding": {
+                    "units": {
+                        "shares": [
+                            _cover(40_000_000, "0000999001-25-000001", "2025-03-01"),
+                            _cover(9_500_000, "0000999001-25-000001", "2025-03-01"),
+                            _cover(9_500_000, "0000999001-25-000001", "2025-03-01"),  # the same fact twice
+                            _cover(41_000_000, "0000999001-25-000010", "2025-05-01", end="2025-04-25"),
+                            _cover(9_000_000, "0000999001-25-000010", "2025-05-01", end="2025-04-25"),
+                            _cover(41_500_000, "0000999001-25-000011", "2025-05-01", end="2025-04-25"),  # amendment
+                            _cover(9_000_000, "0000999001-25-000011", "2025-05-01", end="2025-04-25"),
+                        ]
+                    }
+                }
+            },
+            "us-gaap": {},
+        },
+    }
+    _, shares = parse_companyfacts(json.dumps(doc).encode(), origin="two-class.json", ticker="TWOC")
+    rows = {(str(r["period_end"]), r["accession"]): r["shares"] for r in shares.to_pylist()}
+    assert rows == {
+        ("2025-02-20", "0000999001-25-000001"): 49_500_000,
+        ("2025-04-25", "0000999001-25-000011"): 50_500_000,
+    }
