@@ -11,6 +11,7 @@ import math
 from datetime import date
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from config.settings import Settings
@@ -57,7 +58,12 @@ def explain_rows(settings: Settings, ticker: str, as_of: date | None = None) -> 
 
     con = connect_readonly(settings.data_dir, lake_for(settings))
     try:
-        published = con.execute("SELECT max(as_of) FROM eea_explain").fetchall()
+        try:
+            published = con.execute("SELECT max(as_of) FROM eea_explain").fetchall()
+        except duckdb.CatalogException:
+            raise WarehouseError(
+                f"{settings.warehouse_path}: no eea_explain table (published before it existed); run `eea run` first"
+            ) from None
         latest = published[0][0] if published else None
         day = as_of or latest
         if day is None:
