@@ -90,6 +90,18 @@ def _facts(ctx: RunContext) -> pd.DataFrame:
     )
 
 
+def _basis(ctx: RunContext) -> str:
+    """daily_prices' basis columns, or nulls where the mart was built before they existed (a load that does not
+    rebuild it, on a warehouse published by an older version: its rows are all as traded or unconverted)."""
+    found = ctx.run.query(
+        "SELECT count(*) AS n FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = 'daily_prices' "
+        "AND column_name = 'price_basis'",
+        [],
+    )
+    has = found.column("n")[0].as_py()
+    return "price_basis, basis_date" if has else "NULL::VARCHAR AS price_basis, NULL::DATE AS basis_date"
+
+
 def statements(ctx: RunContext, financial_ciks: frozenset[int] = frozenset()) -> pd.DataFrame:
     """Annual statements of every company, point in time at the run's as_of."""
     return annual_statements(_facts(ctx), ctx.as_of, adjustments(ctx), financial_ciks)
@@ -128,8 +140,8 @@ def model_results(ctx: RunContext) -> Results:
             "daily_prices",
             # The last row of each ticker whole: arg_max would skip a null market cap (a close whose as-traded value
             # is unproven) and pair the last close with an older row's market cap.
-            "SELECT ticker, date, close, shares_outstanding, market_cap, source AS price_source, price_basis, "
-            "basis_date FROM daily_prices WHERE date <= ? AND date >= ? - INTERVAL 40 DAY "
+            f"SELECT ticker, date, close, shares_outstanding, market_cap, source AS price_source, {_basis(ctx)} "
+            "FROM daily_prices WHERE date <= ? AND date >= ? - INTERVAL 40 DAY "
             "QUALIFY row_number() OVER (PARTITION BY ticker ORDER BY date DESC) = 1",
             [day, day],
             [
