@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
+
+from warehouse.store import connect_readonly
+
 # Small demo market so each nightly takes seconds; sizes are settings, so this is the real code path.
 SMALL = {
     "EEA_UNIVERSE_SMALL": "60",
@@ -32,3 +36,12 @@ def subprocess_env(data_dir: Path, prefect_api: str, **extra: str) -> dict[str, 
 def stooq_load(path: Path | str, downloaded: str, as_of: str = "2024-01-05") -> list[str]:
     """`eea load` arguments for a Stooq file downloaded on `downloaded` (the day its bars are adjusted through)."""
     return ["load", "prices", "--source", "stooq", "--as-of", as_of, "--downloaded", downloaded, str(path)]
+
+
+def frame(data_dir: Path, sql: str) -> pd.DataFrame:
+    """One read-only query on the published warehouse of `data_dir`, as a frame."""
+    con = connect_readonly(data_dir)
+    try:
+        return con.sql(sql).df()
+    finally:
+        con.close()

@@ -13,21 +13,12 @@ import pandas as pd
 import pytest
 
 from flows.nightly import nightly
-from tests.flows.support import SMALL
+from tests.flows.support import SMALL, frame
 from transforms.calendar import last_trading_day
-from warehouse.store import connect_readonly
 
 pytestmark = pytest.mark.xdist_group("prefect")
 
 AS_OF = date(2025, 6, 30)
-
-
-def frame(data_dir: Path, sql: str) -> pd.DataFrame:
-    con = connect_readonly(data_dir)
-    try:
-        return con.sql(sql).df()
-    finally:
-        con.close()
 
 
 def members_on(data_dir: Path, index_name: str, day: date) -> set[str]:

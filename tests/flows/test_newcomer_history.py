@@ -18,8 +18,8 @@ import pytest
 from config.settings import load_settings
 from flows.datasets import statements_start
 from flows.nightly import nightly
+from tests.flows.support import frame
 from tests.sources.httpserver import LocalServer, Reply
-from warehouse.store import connect_readonly
 
 pytestmark = pytest.mark.xdist_group("prefect")
 
@@ -106,14 +106,6 @@ def holdings(as_of: date, tickers: list[str]) -> str:
             f'"1,000,000.00","10,000.00","100.00","United States","NASDAQ","USD","1.00","USD","-"'
         )
     return "\n".join(lines) + "\n"
-
-
-def frame(data_dir: Path, sql: str) -> pd.DataFrame:
-    con = connect_readonly(data_dir)
-    try:
-        return con.sql(sql).df()
-    finally:
-        con.close()
 
 
 def test_a_company_joining_after_the_seed_gets_its_filings_history(

@@ -10,9 +10,9 @@ import pytest
 
 from flows.datasets import prices
 from flows.nightly import backfill, nightly
+from tests.flows.support import frame
 from transforms.calendar import trading_days
 from warehouse.ddl import STAMP_COLUMNS, load_layer
-from warehouse.store import connect_readonly
 
 pytestmark = pytest.mark.xdist_group("prefect")
 
@@ -23,14 +23,6 @@ MARTS = [
     "call_sentiment", "sentiment_index", "sector_exposure", "eea_company", "eea_index", "eea_sensitivity",
     "eea_exclusions", "eea_screen", "eea_explain",
 ]  # fmt: skip
-
-
-def frame(data_dir: Path, sql: str) -> pd.DataFrame:
-    con = connect_readonly(data_dir)
-    try:
-        return con.sql(sql).df()
-    finally:
-        con.close()
 
 
 def snapshot(data_dir: Path) -> dict[str, pd.DataFrame]:
